@@ -1,0 +1,30 @@
+"""Task functions for the demo. Durable stores keep functions as 'module:function'
+references, so they live in an importable module."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+
+def stamp() -> str:
+    return datetime.now().strftime("%H:%M:%S.%f")[:-3]
+
+
+def heartbeat(name: str) -> None:
+    print(f"  {stamp()}  [pid {os.getpid()}] heartbeat from {name!r}", flush=True)
+
+
+async def report(counter_file: str) -> None:
+    """Counts its own runs in a file, to show the count carries on across restarts."""
+    count = 1
+    if os.path.exists(counter_file):
+        with open(counter_file) as handle:
+            count = int(handle.read()) + 1
+    with open(counter_file, "w") as handle:
+        handle.write(str(count))
+    print(f"  {stamp()}  [pid {os.getpid()}] report run #{count}", flush=True)
+
+
+def one_off(message: str) -> None:
+    print(f"  {stamp()}  [pid {os.getpid()}] one-off task: {message}", flush=True)

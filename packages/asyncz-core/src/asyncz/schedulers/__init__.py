@@ -1,0 +1,7 @@
+"""Schedulers."""
+
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+NativeAsyncIOScheduler = AsyncIOScheduler
+
+__all__ = ["AsyncIOScheduler", "NativeAsyncIOScheduler"]

@@ -1,0 +1,755 @@
+"""AsyncIOScheduler: the public face of asyncz.
+
+It wires stores, executors and listeners together; the work lives elsewhere:
+``store_loop`` processes due tasks per store, ``task_factory`` builds tasks and triggers,
+``config`` turns configuration into validated plugin instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from uuid import uuid4
+
+from asyncz.enums import SchedulerState
+from asyncz.events import SchedulerEvent, TaskEvent, TaskExecutionEvent, TaskSubmissionEvent
+from asyncz.events import constants as ev
+from asyncz.exceptions import (
+    ConfigurationError,
+    ConflictIdError,
+    MaximumInstancesError,
+    SchedulerAlreadyRunningError,
+    SchedulerNotRunningError,
+    TaskLookupError,
+)
+from asyncz.executors._run import RunOutcome
+from asyncz.executors.base import BaseExecutor
+from asyncz.plugins.registry import PluginRegistry, default_registry
+from asyncz.schedulers.config import (
+    build_plugin,
+    parse_task_defaults,
+    parse_timezone,
+    unflatten,
+)
+from asyncz.schedulers.listeners import Listener, Listeners
+from asyncz.schedulers.store_loop import PassResult, StoreLoop
+from asyncz.schedulers.task_factory import check_arguments, create_trigger
+from asyncz.stores.base import BaseStore
+from asyncz.tasks.task import Task
+from asyncz.triggers.base import BaseTrigger
+
+_UNSET: Any = object()
+
+_OPTIONS = {
+    "stores",
+    "executors",
+    "task_defaults",
+    "timezone",
+    "identity",
+    "logger_name",
+    "event_loop",
+    "store_poll_interval",
+    "store_retry_interval",
+    "lock_path",
+    "registry",
+    "lease_duration",
+    "claim_batch_size",
+    "claim_retry_interval",
+}
+_UPDATABLE = {
+    "name",
+    "fn",
+    "args",
+    "kwargs",
+    "trigger",
+    "executor",
+    "mistrigger_grace_time",
+    "coalesce",
+    "max_instances",
+    "next_run_time",
+}
+
+
+class AsyncIOScheduler:
+    """Runs tasks on an asyncio event loop.
+
+    Options (keyword arguments, or a flat ``global_config`` with the ``asyncz.`` prefix):
+    ``stores`` and ``executors`` (alias -> instance, class, plugin alias or dict),
+    ``task_defaults`` (``mistrigger_grace_time``, ``coalesce``, ``max_instances``),
+    ``timezone`` (default: the machine's), ``identity``, ``logger_name``, ``event_loop``,
+    ``store_poll_interval`` (seconds between checks of a durable store for tasks written
+    by other processes; default 5), ``store_retry_interval`` (after a store error; default 5),
+    ``lock_path`` (optional same-host lock per store: ``"/tmp/asyncz-{store}.lock"``).
+
+    Started outside a running event loop, the scheduler runs its own loop in a daemon
+    thread; started inside one, it uses that loop.
+    """
+
+    def __init__(self, global_config: Mapping[str, Any] | None = None, **options: Any) -> None:
+        self.state = SchedulerState.STOPPED
+        self.stores: dict[str, BaseStore] = {}
+        self.executors: dict[str, BaseExecutor] = {}
+        self._store_loops: dict[str, StoreLoop] = {}
+        self._pending: list[tuple[Task, bool]] = []
+        self._lock = threading.RLock()
+        self.event_loop: asyncio.AbstractEventLoop | None = None
+        self._own_loop_thread: threading.Thread | None = None
+        self._unpaused: asyncio.Event | None = None
+        self.setup(global_config, **options)
+
+    # ================================================================== configuration
+    def setup(self, global_config: Mapping[str, Any] | None = None, **options: Any) -> None:
+        if self.state != SchedulerState.STOPPED:
+            raise SchedulerAlreadyRunningError()
+        config = unflatten(global_config or {})
+        config.update(options)
+        unknown = sorted(set(config) - _OPTIONS)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown scheduler option {unknown[0]!r}; accepted: {', '.join(sorted(_OPTIONS))}"
+            )
+        self.registry: PluginRegistry = config.get("registry") or default_registry()
+        self.identity: str = config.get("identity") or f"{type(self).__name__}-{uuid4().hex[:12]}"
+        name = config.get("logger_name")
+        self.logger = logging.getLogger(f"asyncz.schedulers{'.' + name if name else ''}")
+        self.timezone: tzinfo = parse_timezone(config.get("timezone"))
+        self.task_defaults = parse_task_defaults(config.get("task_defaults"))
+        self.store_poll_interval = _seconds(
+            "store_poll_interval", config.get("store_poll_interval", 5)
+        )
+        self.store_retry_interval = _seconds(
+            "store_retry_interval", config.get("store_retry_interval", 5)
+        )
+        self.lock_path: str | None = config.get("lock_path") or None
+        self.lease_duration = timedelta(
+            seconds=_seconds("lease_duration", config.get("lease_duration", 30))
+        )
+        self.claim_batch_size = int(
+            _seconds("claim_batch_size", config.get("claim_batch_size", 500))
+        )
+        self.claim_retry_interval = _seconds(
+            "claim_retry_interval", config.get("claim_retry_interval", 0.5)
+        )
+        self.event_loop = config.get("event_loop")
+        self.listeners = Listeners(self.logger)
+        self.stores.clear()
+        self.executors.clear()
+        for alias, spec in (config.get("executors") or {}).items():
+            self.add_executor(spec, alias)
+        for alias, spec in (config.get("stores") or {}).items():
+            self.add_store(spec, alias)
+
+    # ================================================================== lifecycle
+    @property
+    def running(self) -> bool:
+        return self.state != SchedulerState.STOPPED
+
+    def start(self, paused: bool = False) -> bool:
+        """Start processing. Returns False if the scheduler was already running."""
+        with self._lock:
+            if self.state != SchedulerState.STOPPED:
+                return False
+            self._attach_loop()
+            assert self.event_loop is not None
+            self.listeners.loop = self.event_loop
+            if "default" not in self.executors:
+                self.add_executor(self.registry.executor_class("asyncio")(), "default")
+            if "default" not in self.stores:
+                self.add_store(self.registry.store_class("memory")(), "default")
+            for alias, executor in self.executors.items():
+                executor.start(self, alias)
+            for alias, store in self.stores.items():
+                self._start_store(alias, store)
+            self.state = SchedulerState.PAUSED if paused else SchedulerState.RUNNING
+            self._unpaused = None
+            self._flush_pending()
+            for loop in self._store_loops.values():
+                loop.start(self.event_loop)
+        self.logger.info("Scheduler %s started", self.identity)
+        self.dispatch(SchedulerEvent(ev.SCHEDULER_START))
+        return True
+
+    def shutdown(self, wait: bool = True) -> bool:
+        """Stop processing, stop executors (``wait``: let running tasks finish), close stores."""
+        with self._lock:
+            if self.state == SchedulerState.STOPPED:
+                raise SchedulerNotRunningError()
+            self.state = SchedulerState.STOPPED
+            loop = self.event_loop
+            for store_loop in self._store_loops.values():
+                store_loop.stop(loop)
+            for executor in self.executors.values():
+                executor.shutdown(wait)
+            if wait:
+                self._drain_executors()
+            for alias, store_loop in list(self._store_loops.items()):
+                try:
+                    store_loop.close()
+                except Exception:
+                    self.logger.exception("Store %r failed to shut down cleanly", alias)
+            self._store_loops.clear()
+        self.logger.info("Scheduler %s shut down", self.identity)
+        self.dispatch(SchedulerEvent(ev.SCHEDULER_SHUTDOWN))
+        self._detach_loop()
+        return True
+
+    def pause(self) -> None:
+        """Stop processing due tasks until ``resume()``; tasks can still be added."""
+        if self.state == SchedulerState.STOPPED:
+            raise SchedulerNotRunningError()
+        if self.state == SchedulerState.RUNNING:
+            self.state = SchedulerState.PAUSED
+            self._set_unpaused(False)
+            self.dispatch(SchedulerEvent(ev.SCHEDULER_PAUSED))
+
+    def resume(self) -> None:
+        if self.state == SchedulerState.STOPPED:
+            raise SchedulerNotRunningError()
+        if self.state == SchedulerState.PAUSED:
+            self.state = SchedulerState.RUNNING
+            self._set_unpaused(True)
+            self.dispatch(SchedulerEvent(ev.SCHEDULER_RESUMED))
+            self.wakeup()
+
+    def wakeup(self, store: str | None = None) -> None:
+        """Make the store loops (or one) look for due tasks now."""
+        for alias, loop in list(self._store_loops.items()):
+            if store is None or alias == store:
+                loop.wake()
+
+    async def wait_until_unpaused(self) -> None:
+        if self.state == SchedulerState.RUNNING:
+            return
+        if self._unpaused is None:
+            self._unpaused = asyncio.Event()
+        await self._unpaused.wait()
+
+    def _set_unpaused(self, value: bool) -> None:
+        event, loop = self._unpaused, self.event_loop
+        if event is not None and loop is not None and value:
+            loop.call_soon_threadsafe(event.set)
+        if not value:
+            self._unpaused = None
+
+    def _attach_loop(self) -> None:
+        if self.event_loop is not None and not self.event_loop.is_closed():
+            return
+        try:
+            self.event_loop = asyncio.get_running_loop()
+            return
+        except RuntimeError:
+            pass
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._own_loop_thread = threading.Thread(target=run, name="asyncz-scheduler", daemon=True)
+        self._own_loop_thread.start()
+        ready.wait()
+        self.event_loop = loop
+
+    def _detach_loop(self) -> None:
+        thread, loop = self._own_loop_thread, self.event_loop
+        if thread is None or loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        self._own_loop_thread = None
+        self.event_loop = None
+
+    def _drain_executors(self) -> None:
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            return  # cannot block our own loop; use `await scheduler.shutdown_async()`
+        for executor in self.executors.values():
+            asyncio.run_coroutine_threadsafe(executor.drain(), loop).result()
+
+    async def shutdown_async(self, wait: bool = True) -> None:
+        """``shutdown`` for code running on the scheduler's loop: awaits running tasks."""
+        if wait:
+            for executor in self.executors.values():
+                await executor.drain()
+        self.shutdown(wait=False)
+
+    def __enter__(self) -> AsyncIOScheduler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.running:
+            self.shutdown()
+
+    async def __aenter__(self) -> AsyncIOScheduler:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.running:
+            await self.shutdown_async()
+
+    # ================================================================== stores, executors
+    def add_store(self, store: Any, alias: str = "default", **options: Any) -> None:
+        """Add a store given as an instance, a class, an alias or a dict (see config)."""
+        spec = {"type": store, **options} if isinstance(store, str) and options else store
+        if options and not isinstance(store, str):
+            spec = {"class": store, **options} if isinstance(store, type) else store
+        instance = build_plugin("store", alias, spec, BaseStore, self.registry)
+        with self._lock:
+            if alias in self.stores:
+                raise ValueError(f"A store named {alias!r} already exists")
+            self.stores[alias] = instance
+            if self.running:
+                self._start_store(alias, instance)
+                assert self.event_loop is not None
+                self._store_loops[alias].start(self.event_loop)
+        self.dispatch(SchedulerEvent(ev.STORE_ADDED, alias))
+
+    def _start_store(self, alias: str, store: BaseStore) -> None:
+        store_loop = StoreLoop(self, alias, store)
+        store_loop.call(store.start, self, alias)
+        self._store_loops[alias] = store_loop
+
+    def remove_store(self, alias: str, shutdown: bool = True) -> None:
+        with self._lock:
+            if alias not in self.stores:
+                raise KeyError(f"No store named {alias!r}")
+            del self.stores[alias]
+            store_loop = self._store_loops.pop(alias, None)
+        if store_loop is not None:
+            store_loop.stop(self.event_loop)
+            if shutdown:
+                store_loop.close()
+        self.dispatch(SchedulerEvent(ev.STORE_REMOVED, alias))
+
+    def add_executor(self, executor: Any, alias: str = "default", **options: Any) -> None:
+        spec = {"type": executor, **options} if isinstance(executor, str) and options else executor
+        instance = build_plugin("executor", alias, spec, BaseExecutor, self.registry)
+        with self._lock:
+            if alias in self.executors:
+                raise ValueError(f"An executor named {alias!r} already exists")
+            self.executors[alias] = instance
+            if self.running:
+                instance.start(self, alias)
+        self.dispatch(SchedulerEvent(ev.EXECUTOR_ADDED, alias))
+
+    def remove_executor(self, alias: str, shutdown: bool = True) -> None:
+        with self._lock:
+            executor = self.executors.pop(alias)
+        if shutdown:
+            executor.shutdown()
+        self.dispatch(SchedulerEvent(ev.EXECUTOR_REMOVED, alias))
+
+    # ================================================================== listeners, events
+    def add_listener(self, callback: Listener, mask: int = ev.ALL_EVENTS) -> None:
+        self.listeners.add(callback, mask)
+
+    def remove_listener(self, callback: Listener) -> bool:
+        return self.listeners.remove(callback)
+
+    def dispatch(self, event: SchedulerEvent) -> None:
+        self.listeners.dispatch(event)
+
+    def notify_quarantined(self, alias: str | None, task_id: str, reason: str) -> None:
+        self.dispatch(TaskEvent(ev.TASK_QUARANTINED, alias, task_id, alias, reason))
+
+    # ================================================================== tasks: create
+    def add_task(
+        self,
+        fn_or_task: Callable[..., Any] | Task | str | None = None,
+        trigger: BaseTrigger | str | None = None,
+        args: Any = None,
+        kwargs: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        mistrigger_grace_time: float | None = _UNSET,
+        coalesce: bool = _UNSET,
+        max_instances: int = _UNSET,
+        next_run_time: datetime | None = _UNSET,
+        store: str | None = None,
+        executor: str | None = None,
+        replace_existing: bool = False,
+        fn: Callable[..., Any] | str | None = None,
+        **trigger_args: Any,
+    ) -> Task:
+        """Schedule ``fn`` (a callable or ``"module:function"``) with a trigger.
+
+        Without a function, returns a task usable as a decorator. ``next_run_time=None``
+        adds the task paused. On a stopped scheduler the task waits until ``start()``.
+        """
+        if isinstance(fn_or_task, Task):
+            return self._submit_task(fn_or_task, replace_existing)
+        target = fn if fn is not None else fn_or_task
+        defaults = self.task_defaults
+        task = Task(
+            target,
+            id=id,
+            name=name,
+            args=args,
+            kwargs=kwargs,
+            trigger=create_trigger(trigger, trigger_args, self.registry, self.timezone),
+            executor=executor or "default",
+            store_alias=store or "default",
+            mistrigger_grace_time=(
+                defaults.mistrigger_grace_time
+                if mistrigger_grace_time is _UNSET
+                else mistrigger_grace_time
+            ),
+            coalesce=defaults.coalesce if coalesce is _UNSET else coalesce,
+            max_instances=defaults.max_instances if max_instances is _UNSET else max_instances,
+            scheduler=self,
+        )
+        if task.fn is None:
+            # Decorator mode: remember the wish, schedule on decoration.
+            task.next_run_time = None if next_run_time is _UNSET else next_run_time
+            task.submitted = replace_existing or id is not None
+            return task
+        check_arguments(task.fn, task.args, task.kwargs, task.name)
+        assert task.trigger is not None
+        task.next_run_time = (
+            task.trigger.get_next_trigger_time(self.timezone, None, datetime.now(UTC))
+            if next_run_time is _UNSET
+            else next_run_time
+        )
+        return self._submit_task(task, replace_existing)
+
+    def add_task_from_template(self, template: Task, fn: Callable[..., Any]) -> Task:
+        """Decorator mode: schedule ``fn`` with the options held by ``template``."""
+        task = template.copy_with(fn=fn, _fn_reference=None, submitted=False)
+        if task.name is None:
+            task.name = getattr(fn, "__qualname__", None)
+        if not template.submitted:  # no explicit id: every decoration is its own task
+            task.id = uuid4().hex
+        check_arguments(fn, task.args, task.kwargs, task.name)
+        if task.next_run_time is None and task.trigger is not None:
+            task.next_run_time = task.trigger.get_next_trigger_time(
+                self.timezone, None, datetime.now(UTC)
+            )
+        return self._submit_task(task, replace_existing=template.submitted)
+
+    def _submit_task(self, task: Task, replace_existing: bool) -> Task:
+        if task.submitted:
+            raise ValueError(f"Task {task.id!r} was already added to a scheduler")
+        task.scheduler = self
+        task.store_alias = task.store_alias or "default"
+        with self._lock:
+            if not self.running:
+                self._pending.append((task, replace_existing))
+                task.submitted = True
+                return task
+        self._write_new_task(task, replace_existing)
+        task.submitted = True
+        return task
+
+    def _write_new_task(self, task: Task, replace_existing: bool) -> None:
+        alias = task.store_alias or "default"
+        store_loop = self._store_loop(alias)
+        try:
+            store_loop.call(store_loop.store.add_task, task)
+            code = ev.TASK_ADDED
+        except ConflictIdError:
+            if not replace_existing:
+                raise
+            store_loop.call(store_loop.store.update_task, task)
+            code = ev.TASK_MODIFIED
+        self.dispatch(TaskEvent(code, alias, task.id, alias))
+        store_loop.wake()
+
+    def _flush_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for task, replace_existing in pending:
+            try:
+                self._write_new_task(task, replace_existing)
+            except ConflictIdError:
+                self.logger.warning(
+                    "Pending task %r already exists in its store; kept the stored one", task.id
+                )
+
+    def is_pending(self, task: Task) -> bool:
+        return any(pending is task for pending, _ in self._pending)
+
+    # ================================================================== tasks: read
+    def _store_loop(self, alias: str) -> StoreLoop:
+        try:
+            return self._store_loops[alias]
+        except KeyError:
+            raise KeyError(
+                f"No store named {alias!r}; stores: {', '.join(self.stores) or 'none'}"
+            ) from None
+
+    def get_tasks(self, store: str | None = None) -> list[Task]:
+        if not self.running:
+            return [t for t, _ in self._pending if store is None or t.store_alias == store]
+        tasks: list[Task] = []
+        for alias, store_loop in self._store_loops.items():
+            if store is None or alias == store:
+                for task in store_loop.call(store_loop.store.get_all_tasks):
+                    tasks.append(self._attach(task, alias))
+        return tasks
+
+    def get_task(self, task_id: str, store: str | None = None) -> Task | None:
+        try:
+            return self.lookup_task(task_id, store)[0]
+        except TaskLookupError:
+            return None
+
+    def lookup_task(self, task_id: str, store: str | None = None) -> tuple[Task, str]:
+        """The task and the alias of its store; ``TaskLookupError`` if it is nowhere."""
+        if not self.running:
+            for task, _ in self._pending:
+                if task.id == task_id and (store is None or task.store_alias == store):
+                    return task, task.store_alias or "default"
+            raise TaskLookupError(task_id, store)
+        for alias, store_loop in self._store_loops.items():
+            if store is None or alias == store:
+                found = store_loop.call(store_loop.store.lookup_task, task_id)
+                if found is not None:
+                    return self._attach(found, alias), alias
+        raise TaskLookupError(task_id, store)
+
+    def _attach(self, task: Any, alias: str) -> Task:
+        task.scheduler = self
+        task.store_alias = alias
+        return task
+
+    # ================================================================== tasks: change
+    def update_task(self, task_id: str | Task, store: str | None = None, **updates: Any) -> Task:
+        """Change a task's fields (validated) and persist them."""
+        task_id = task_id.id if isinstance(task_id, Task) else task_id
+        unknown = set(updates) - _UPDATABLE
+        if unknown:
+            raise AttributeError(
+                f"cannot update {sorted(unknown)} of task {task_id!r}; updatable: "
+                f"{', '.join(sorted(_UPDATABLE))}"
+            )
+        task, alias = self.lookup_task(task_id, store)
+        if "trigger" in updates and not isinstance(updates["trigger"], BaseTrigger):
+            updates["trigger"] = create_trigger(
+                updates["trigger"], {}, self.registry, self.timezone
+            )
+        fields = {name: getattr(task, name) for name in _UPDATABLE}
+        fields["fn"] = task.fn_reference or task.fn
+        fields.update(updates)
+        updated = Task(id=task.id, store_alias=alias, scheduler=self, **fields)
+        if updated.fn is not None:
+            check_arguments(updated.fn, updated.args, updated.kwargs, updated.name)
+        self._replace(updated, alias)
+        return updated
+
+    def _replace(self, task: Task, alias: str) -> None:
+        if not self.running:
+            for index, (pending, replace) in enumerate(self._pending):
+                if pending.id == task.id:
+                    task.submitted = True
+                    self._pending[index] = (task, replace)
+            return
+        store_loop = self._store_loop(alias)
+        store_loop.call(store_loop.store.update_task, task)
+        self.dispatch(TaskEvent(ev.TASK_MODIFIED, alias, task.id, alias))
+        store_loop.wake()
+
+    def reschedule_task(
+        self,
+        task_id: str | Task,
+        store: str | None = None,
+        trigger: Any = None,
+        **trigger_args: Any,
+    ) -> Task:
+        """Give the task a new trigger and recompute its next run time from now."""
+        new_trigger = create_trigger(trigger, trigger_args, self.registry, self.timezone)
+        next_time = new_trigger.get_next_trigger_time(self.timezone, None, datetime.now(UTC))
+        return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_time)
+
+    def pause_task(self, task_id: str | Task, store: str | None = None) -> Task:
+        return self.update_task(task_id, store, next_run_time=None)
+
+    def resume_task(self, task_id: str | Task, store: str | None = None) -> Task | None:
+        """Resume from now; a trigger with no future fire removes the task (returns None)."""
+        task_id = task_id.id if isinstance(task_id, Task) else task_id
+        task, alias = self.lookup_task(task_id, store)
+        assert task.trigger is not None
+        next_time = task.trigger.get_next_trigger_time(self.timezone, None, datetime.now(UTC))
+        if next_time is None:
+            self.delete_task(task_id, alias)
+            return None
+        return self.update_task(task_id, alias, next_run_time=next_time)
+
+    def run_task(self, task_id: str | Task, store: str | None = None) -> Task:
+        """Run the task now, once, without changing its schedule."""
+        if not self.running:
+            raise SchedulerNotRunningError()
+        task_id = task_id.id if isinstance(task_id, Task) else task_id
+        task, _ = self.lookup_task(task_id, store)
+        manual = task.copy_with(mistrigger_grace_time=None)
+        loop = self.event_loop
+        assert loop is not None
+        loop.call_soon_threadsafe(self._send, manual, [datetime.now(UTC)], 1)
+        return task
+
+    def delete_task(self, task_id: str | Task, store: str | None = None) -> None:
+        task_id = task_id.id if isinstance(task_id, Task) else task_id
+        if not self.running:
+            before = len(self._pending)
+            self._pending = [(t, r) for t, r in self._pending if t.id != task_id]
+            if len(self._pending) == before:
+                raise TaskLookupError(task_id, store)
+            return
+        _, alias = self.lookup_task(task_id, store)
+        store_loop = self._store_loop(alias)
+        store_loop.call(store_loop.store.delete_task, task_id)
+        self.dispatch(TaskEvent(ev.TASK_REMOVED, alias, task_id, alias))
+
+    def remove_all_tasks(self, store: str | None = None) -> None:
+        if not self.running:
+            self._pending = [(t, r) for t, r in self._pending if store not in (None, t.store_alias)]
+        else:
+            for alias, store_loop in self._store_loops.items():
+                if store is None or alias == store:
+                    store_loop.call(store_loop.store.remove_all_tasks)
+        self.dispatch(SchedulerEvent(ev.ALL_TASKS_REMOVED, store))
+
+    # ================================================================== running tasks
+    def submit_runs(self, alias: str, result: PassResult) -> None:
+        """Called on the loop with a store pass's result: hand runs to executors."""
+        for task_id in result.removed:
+            self.dispatch(TaskEvent(ev.TASK_REMOVED, alias, task_id, alias))
+        for submission in result.submissions:
+            sent = self._send(submission.task, submission.run_times, submission.due_count)
+            if submission.claimed and not sent:
+                self._store_loops[alias].run_ended(submission.task)
+
+    def _send(self, task: Task, run_times: list[datetime], due_count: int) -> bool:
+        """Hand a task to its executor; False if it was not started."""
+        executor = self.executors.get(task.executor)
+        alias = task.store_alias
+        if executor is None:
+            self.logger.error(
+                "Task %r names executor %r, which does not exist; executors: %s",
+                task.id,
+                task.executor,
+                ", ".join(self.executors),
+            )
+            return False
+        try:
+            executor.send_task(task, run_times)
+        except MaximumInstancesError:
+            self.logger.warning(
+                "Run of task %r skipped: it is already running %d time(s) (max_instances)",
+                task.id,
+                task.max_instances,
+            )
+            self.dispatch(
+                TaskSubmissionEvent(ev.TASK_MAX_INSTANCES, alias, task.id, alias, None, run_times)
+            )
+            return False
+        except Exception:
+            self.logger.exception(
+                "Task %r could not be submitted to executor %r", task.id, task.executor
+            )
+            return False
+        self.dispatch(
+            TaskSubmissionEvent(
+                ev.TASK_SUBMITTED,
+                alias,
+                task.id,
+                alias,
+                None,
+                run_times,
+                due_count - len(run_times),
+            )
+        )
+        return True
+
+    def report_outcomes(self, task: Task, outcomes: list[RunOutcome], executor: str | None) -> None:
+        """Log and announce what happened to each run of a submission."""
+        alias = task.store_alias
+        store_loop = self._store_loops.get(alias or "")
+        if store_loop is not None and store_loop.claims:
+            store_loop.run_ended(task)
+        for outcome in outcomes:
+            lateness = (
+                (outcome.started_at - outcome.run_time).total_seconds()
+                if outcome.started_at
+                else None
+            )
+            extra = {
+                "task_id": task.id,
+                "scheduled": outcome.run_time.isoformat(),
+                "outcome": outcome.status,
+                "duration": outcome.duration,
+                "lateness": lateness,
+                "executor": executor,
+                "store": alias,
+            }
+            if outcome.status == "missed":
+                code = ev.TASK_MISSED
+                self.logger.warning(
+                    "Run of task %r scheduled at %s was missed (later than its "
+                    "mistrigger_grace_time)",
+                    task.id,
+                    outcome.run_time,
+                    extra=extra,
+                )
+            elif outcome.status == "error":
+                code = ev.TASK_ERROR
+                self.logger.error(
+                    "Task %r raised %r\n%s",
+                    task.id,
+                    outcome.exception,
+                    outcome.traceback,
+                    extra=extra,
+                )
+            else:
+                code = ev.TASK_EXECUTED
+                self.logger.info(
+                    "Task %r ran in %.3f s (scheduled %s)",
+                    task.id,
+                    outcome.duration or 0.0,
+                    outcome.run_time,
+                    extra=extra,
+                )
+            self.dispatch(
+                TaskExecutionEvent(
+                    code,
+                    alias,
+                    task.id,
+                    alias,
+                    None,
+                    outcome.run_time,
+                    outcome.started_at,
+                    outcome.duration,
+                    outcome.return_value,
+                    outcome.exception,
+                    outcome.traceback,
+                )
+            )
+
+    def __getstate__(self) -> Any:
+        raise TypeError("A scheduler cannot be serialized; pass tasks 'module:function' references")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.identity} state={self.state.name}>"
+
+
+def _seconds(option: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{option}: expected a number of seconds, got {value!r}") from None
+    if seconds <= 0:
+        raise ConfigurationError(f"{option}: must be positive, got {value!r}")
+    return seconds

@@ -1,0 +1,348 @@
+"""One loop per store: find due tasks, advance them, hand runs to the scheduler.
+
+Each store has its own asyncio task and, when its methods may block, its own worker
+thread: the event loop never waits on a store, and a slow store delays only itself.
+A processing pass (due query, trigger arithmetic, writes, next wake-up) runs entirely in
+the worker in one hop; only the resulting submissions come back to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asyncz.exceptions import TaskDecodeError, TaskLookupError
+from asyncz.stores.records import RecordStore
+
+if TYPE_CHECKING:
+    from asyncz.schedulers.asyncio import AsyncIOScheduler
+    from asyncz.stores.base import BaseStore
+    from asyncz.tasks.task import Task
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Submission:
+    task: Task
+    run_times: list[datetime]
+    due_count: int
+    #: Set for claimed fires: the lease is released (the record deleted when ``finished``)
+    #: once the run ends.
+    claimed: bool = False
+    finished: bool = False
+
+
+@dataclass(slots=True)
+class PassResult:
+    submissions: list[Submission] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    next_wake: datetime | None = None
+
+
+class StoreLoop:
+    """Drives one store. ``call`` is for the scheduler's synchronous API."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, alias: str, store: BaseStore) -> None:
+        self.scheduler = scheduler
+        self.alias = alias
+        self.store = store
+        self.logger = logging.getLogger(f"asyncz.stores.{alias}")
+        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
+        self._worker_thread: threading.Thread | None = None
+        if store.blocking_io:
+            self._worker = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix=f"asyncz-store-{alias}", initializer=self._remember_thread
+            )
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._lock_file: Any = None
+        self.claims = isinstance(store, RecordStore) and store.supports_claims
+        #: Claimed fires running here: task id -> (the submitted task object, "no further
+        #: fire": delete the record on release).
+        self._held: dict[str, tuple[Any, bool]] = {}
+        self._held_lock = threading.Lock()
+
+    def _remember_thread(self) -> None:
+        self._worker_thread = threading.current_thread()
+
+    # ------------------------------------------------------------------ store access
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store call on the store's worker and wait for it (from any thread)."""
+        if self._worker is None or threading.current_thread() is self._worker_thread:
+            return fn(*args)
+        return self._worker.submit(fn, *args).result()
+
+    async def acall(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._worker is None:
+            return fn(*args)
+        return await asyncio.wrap_future(self._worker.submit(fn, *args))
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        def begin() -> None:
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run(), name=f"asyncz-store-loop-{self.alias}")
+            if self.claims:
+                self._renewer = loop.create_task(
+                    self._renew_leases(), name=f"asyncz-lease-renewal-{self.alias}"
+                )
+
+        _on_loop(loop, begin)
+        try:
+            self._unsubscribe = self.call(self.store.subscribe_changes, self.wake)
+        except Exception as exc:
+            self.logger.warning(
+                "Store %r offers change notifications but subscribing failed (%s); polling "
+                "every %.1f s instead",
+                self.alias,
+                exc,
+                self.scheduler.store_poll_interval,
+            )
+
+    def stop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        if self._unsubscribe is not None:
+            try:
+                self._unsubscribe()
+            except Exception as exc:
+                self.logger.warning("Unsubscribing from store %r failed: %s", self.alias, exc)
+            self._unsubscribe = None
+        for task in (self._task, self._renewer):
+            if task is not None and loop is not None and not loop.is_closed():
+                _on_loop(loop, task.cancel)
+        self._task = self._renewer = None
+
+    def close(self) -> None:
+        """Shut the store down on its worker, then the worker itself."""
+        try:
+            self.call(self.store.shutdown)
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
+                self._worker = None
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
+
+    def wake(self) -> None:
+        loop = self.scheduler.event_loop
+        event = self._wake
+        if event is None or loop is None or loop.is_closed():
+            return
+        _on_loop(loop, event.set)
+
+    # ------------------------------------------------------------------ the loop
+    async def _run(self) -> None:
+        assert self._wake is not None
+        scheduler = self.scheduler
+        while True:
+            await scheduler.wait_until_unpaused()
+            try:
+                result = await self.acall(self.process_pass)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                delay: float | None = scheduler.store_retry_interval
+                self.logger.error(
+                    "Processing store %r failed (%s: %s); retrying in %.1f s",
+                    self.alias,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+            else:
+                scheduler.submit_runs(self.alias, result)
+                delay = self._delay_until(result.next_wake)
+                if self.claims and not result.submissions and delay == 0.0:
+                    # Due records exist but another scheduler holds them: back off instead
+                    # of spinning until it commits or its lease ends.
+                    delay = scheduler.claim_retry_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+
+    def _delay_until(self, next_wake: datetime | None) -> float | None:
+        poll = self.scheduler.store_poll_interval if self.store.blocking_io else None
+        if next_wake is None:
+            return poll
+        delay = max((next_wake - datetime.now(UTC)).total_seconds(), 0.0)
+        return delay if poll is None else min(delay, poll)
+
+    def process_pass(self) -> PassResult:
+        """Runs on the store's worker: claim what is due, advance it, report the runs."""
+        with self._process_lock() as acquired:
+            if not acquired:
+                return PassResult(next_wake=None)
+            if self.claims:
+                return self._advance_claimed()
+            return self._advance_due()
+
+    def _advance_claimed(self) -> PassResult:
+        """Claim a bounded batch under a lease, advance each fire in one conditional write,
+        keep the lease while the fire runs. See ``RecordStore.claim_records``."""
+        store, scheduler = self.store, self.scheduler
+        assert isinstance(store, RecordStore)
+        owner, lease = scheduler.identity, scheduler.lease_duration
+        now = datetime.now(UTC)
+        result = PassResult()
+        records = store.claim_records(now, scheduler.claim_batch_size, owner, now + lease)
+        for record in records:
+            try:
+                task = store.decode_record(record)
+            except TaskDecodeError as exc:
+                store._quarantine(record.id, exc.reason)
+                continue
+            task.store_alias = self.alias
+            if record.lease_fire_time is not None:
+                # Its previous owner died while running this fire: run it again here.
+                fire = record.lease_fire_time
+                if store.commit_claim(record, owner, fire, now + lease):
+                    self._hold(task, finished=False)
+                    result.submissions.append(Submission(task, [fire], 1, claimed=True))
+                continue
+            run_times = task.get_run_times(now)
+            if not run_times:
+                store.release_lease(task.id, owner, delete=False)
+                continue
+            next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
+            advanced = store.encode_task(task.copy_with(next_run_time=next_time))
+            if not store.commit_claim(advanced, owner, run_times[-1], now + lease):
+                self.logger.warning("Lost the lease on task %r before running it", task.id)
+                continue
+            finished = next_time is None
+            self._hold(task, finished)
+            submit_times = run_times[-1:] if task.coalesce else run_times
+            result.submissions.append(
+                Submission(task, submit_times, len(run_times), claimed=True, finished=finished)
+            )
+        result.next_wake = store.get_next_run_time()
+        return result
+
+    # ------------------------------------------------------------------ leases
+    def _hold(self, task: Any, finished: bool) -> None:
+        with self._held_lock:
+            self._held[task.id] = (task, finished)
+
+    def run_ended(self, task: Any) -> None:
+        """A claimed fire finished (or was never started): give its lease back."""
+        with self._held_lock:
+            held = self._held.get(task.id)
+            if held is None or held[0] is not task:
+                return  # not a claimed fire (e.g. run_task), or already released
+            del self._held[task.id]
+        finished = held[1]
+        task_id = task.id
+        if self._worker is None:
+            return
+        store = self.store
+        assert isinstance(store, RecordStore)
+        owner = self.scheduler.identity
+
+        def release() -> None:
+            if not store.release_lease(task_id, owner, delete=finished):
+                self.logger.warning(
+                    "Lease on task %r had expired before its run ended; another scheduler "
+                    "may have run this fire too (raise lease_duration?)",
+                    task_id,
+                )
+
+        future = self._worker.submit(release)
+        future.add_done_callback(self._log_failure)
+
+    def _log_failure(self, future: concurrent.futures.Future[Any]) -> None:
+        error = future.exception()
+        if error is not None:
+            self.logger.error("Releasing a lease in store %r failed: %s", self.alias, error)
+
+    async def _renew_leases(self) -> None:
+        store = self.store
+        assert isinstance(store, RecordStore)
+        interval = self.scheduler.lease_duration.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            with self._held_lock:
+                held = list(self._held)
+            if not held:
+                continue
+            until = datetime.now(UTC) + self.scheduler.lease_duration
+            try:
+                lost = await self.acall(store.extend_leases, held, self.scheduler.identity, until)
+            except Exception as exc:
+                self.logger.error("Renewing leases in store %r failed: %s", self.alias, exc)
+                continue
+            for task_id in lost:
+                self.logger.warning("Lease on running task %r was lost", task_id)
+
+    def _advance_due(self) -> PassResult:
+        store, scheduler = self.store, self.scheduler
+        now = datetime.now(UTC)
+        result = PassResult()
+        for task in store.get_due_tasks(now):
+            task.scheduler = scheduler  # type: ignore[attr-defined]
+            task.store_alias = self.alias
+            run_times = task.get_run_times(now)
+            if not run_times:
+                continue
+            submit_times = run_times[-1:] if task.coalesce else run_times
+            result.submissions.append(Submission(task, submit_times, len(run_times)))  # type: ignore[arg-type]
+            next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
+            try:
+                if next_time is None:
+                    store.delete_task(task.id)
+                    result.removed.append(task.id)
+                else:
+                    store.update_task(task.copy_with(next_run_time=next_time))  # type: ignore[attr-defined]
+            except TaskLookupError:
+                self.logger.info("Task %r was removed while it was being processed", task.id)
+        result.next_wake = store.get_next_run_time()
+        return result
+
+    @contextlib.contextmanager
+    def _process_lock(self) -> Iterator[bool]:
+        """The optional cross-process ``lock_path`` lock (same host only)."""
+        template = self.scheduler.lock_path
+        if not template:
+            yield True
+            return
+        if self._lock_file is None:
+            path = template.format(store=self.alias, pgrp=os.getpgrp(), ppid=os.getppid())
+            self._lock_file = open(path, "a+b")  # noqa: SIM115 - kept open for the store's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+
+def _next_fire(task: Any, last_run: datetime, now: datetime, timezone: Any) -> datetime | None:
+    trigger = task.trigger
+    if trigger is None:
+        return None
+    next_time: datetime | None = trigger.get_next_trigger_time(timezone, last_run, now)
+    return next_time
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        fn()
+    else:
+        loop.call_soon_threadsafe(fn)

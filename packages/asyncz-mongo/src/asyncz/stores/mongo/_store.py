@@ -1,0 +1,260 @@
+"""MongoDBStore: one document per task, indexed by next run time.
+
+Document shape (namespace ``"<database>.<collection>"``)::
+
+    {_id: task id, next_run_time: int64 epoch microseconds | null, payload: binary}
+
+A record that cannot be read stays in the same collection with a ``quarantine``
+sub-document ``{reason, since}`` and ``next_run_time: null``. Keeping it there is what makes
+"an id that is live or quarantined cannot be added again" atomic without transactions: the
+unique ``_id`` index refuses the insert. Live queries exclude quarantined documents.
+
+Every write touches one document, so each is atomic on any MongoDB deployment.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+
+import pymongo.errors
+from bson.binary import Binary
+from bson.int64 import Int64
+from pymongo import ASCENDING, MongoClient
+from pymongo.collection import Collection
+
+from asyncz.exceptions import ConfigurationError, ConflictIdError, StoreUnavailableError
+from asyncz.serialization import TaskCodec
+from asyncz.serialization.serializers import Serializer
+from asyncz.stores.mongo._connection import build_client, describe_server, is_too_large, too_large
+from asyncz.stores.records import (
+    QuarantinedRecord,
+    RecordStore,
+    TaskRecord,
+    from_micros,
+    missing,
+    to_micros,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Document = dict[str, Any]
+
+LIVE: Document = {"quarantine": {"$exists": False}}
+QUARANTINED: Document = {"quarantine": {"$exists": True}}
+SCHEDULED: Document = {"next_run_time": {"$ne": None}}
+BY_RUN_TIME = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+INDEX_NAME = "asyncz_next_run_time"
+
+
+def _speaks_to_server(
+    method: Callable[Concatenate[MongoDBStore, P], R],
+) -> Callable[Concatenate[MongoDBStore, P], R]:
+    """Turn a lost connection into StoreUnavailableError naming the server."""
+
+    @functools.wraps(method)
+    def wrapper(store: MongoDBStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(store, *args, **kwargs)
+        except pymongo.errors.ConnectionFailure as exc:
+            raise store.unavailable(exc) from exc
+
+    return wrapper
+
+
+class MongoDBStore(RecordStore):
+    """Keeps tasks in a MongoDB collection.
+
+    Pass either ``client`` (a ``pymongo.MongoClient``, left open at shutdown) or keyword
+    arguments for a client the store creates and closes (``host``, ``port``, ``username``,
+    ...; ``host`` may be a ``mongodb://`` URI).
+    """
+
+    display_name = "mongodb"
+
+    def __init__(
+        self,
+        *,
+        database: str = "asyncz",
+        collection: str = "tasks",
+        client: MongoClient[Document] | None = None,
+        pickle_protocol: int | None = None,
+        serializer: str | Serializer | None = None,
+        encryption_key: str | list[str] | None = None,
+        codec: TaskCodec | None = None,
+        **client_args: Any,
+    ) -> None:
+        super().__init__(
+            serializer=serializer,
+            pickle_protocol=pickle_protocol,
+            encryption_key=encryption_key,
+            codec=codec,
+        )
+        if not database or not collection:
+            raise ConfigurationError("MongoDBStore database and collection must not be empty.")
+        if client is not None and client_args:
+            raise ConfigurationError(
+                f"MongoDBStore was given a client and client options {sorted(client_args)}; "
+                "configure the client itself, or pass only the options."
+            )
+        self.database, self.collection = database, collection
+        self._client_args = client_args
+        self._owns_client = client is None
+        self._client: MongoClient[Document] | None = (
+            build_client(client_args) if client is None else client
+        )
+        self.server = describe_server(self._client)
+
+    @property
+    def namespace(self) -> str:  # type: ignore[override]
+        return f"{self.database}.{self.collection}"
+
+    @property
+    def client(self) -> MongoClient[Document]:
+        """The pymongo client the store talks through (an owned one is made anew after
+        shutdown, since a closed MongoClient cannot be reused)."""
+        if self._client is None:
+            self._client = build_client(self._client_args)
+        return self._client
+
+    @property
+    def tasks(self) -> Collection[Document]:
+        """The collection holding this store's documents, live and quarantined."""
+        return self.client[self.database][self.collection]
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self, scheduler: Any, alias: str) -> None:
+        self.alias = alias
+        try:
+            self.tasks.database.command("ping")
+            self.tasks.create_index(BY_RUN_TIME, name=INDEX_NAME)
+        except pymongo.errors.PyMongoError as exc:
+            raise self.unavailable(exc) from exc
+        super().start(scheduler, alias)
+
+    def shutdown(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()  # a closed MongoClient cannot be reused
+            self._client = None
+        super().shutdown()
+
+    def describe(self) -> str:
+        return f"{super().describe()} at {self.server}"
+
+    def unavailable(self, cause: Exception) -> StoreUnavailableError:
+        detail = str(cause).split(", Timeout:")[0].rstrip(".")  # drop pymongo's topology dump
+        return StoreUnavailableError(
+            f"MongoDBStore {self.alias!r} cannot use MongoDB at {self.server} "
+            f"(collection {self.namespace}): {detail}. Check that the server is running and "
+            "reachable from this host, the store's host/port (or URI), and the credentials."
+        )
+
+    # ----------------------------------------------------------------- writes
+    @_speaks_to_server
+    def insert_record(self, record: TaskRecord) -> None:
+        try:
+            self.tasks.insert_one(_document(record))
+        except pymongo.errors.DuplicateKeyError:
+            raise ConflictIdError(record.id, self.alias) from None
+        except (pymongo.errors.DocumentTooLarge, pymongo.errors.OperationFailure) as exc:
+            self._reraise_size(record, exc)
+
+    @_speaks_to_server
+    def replace_record(self, record: TaskRecord) -> None:
+        try:
+            result = self.tasks.replace_one({"_id": record.id, **LIVE}, _document(record))
+        except (pymongo.errors.DocumentTooLarge, pymongo.errors.OperationFailure) as exc:
+            self._reraise_size(record, exc)
+        if result.matched_count == 0:
+            raise missing(record.id, self)
+
+    @_speaks_to_server
+    def remove_record(self, task_id: str) -> None:
+        if self.tasks.delete_one({"_id": task_id, **LIVE}).deleted_count == 0:
+            raise missing(task_id, self)
+
+    @_speaks_to_server
+    def remove_all_records(self) -> None:
+        self.tasks.delete_many(LIVE)
+
+    @_speaks_to_server
+    def quarantine_record(self, task_id: str, reason: str) -> None:
+        aside = {"reason": reason, "since": datetime.now(UTC)}
+        self.tasks.update_one(
+            {"_id": task_id, **LIVE}, {"$set": {"quarantine": aside, "next_run_time": None}}
+        )
+
+    @_speaks_to_server
+    def restore_record(self, record: TaskRecord) -> None:
+        result = self.tasks.update_one(
+            {"_id": record.id, **QUARANTINED},
+            {
+                "$set": {"next_run_time": _int64(record), "payload": Binary(record.payload)},
+                "$unset": {"quarantine": ""},
+            },
+        )
+        if result.matched_count == 0:
+            raise missing(record.id, self)
+
+    def _reraise_size(self, record: TaskRecord, exc: Exception) -> NoReturn:
+        if isinstance(exc, pymongo.errors.DocumentTooLarge) or (
+            isinstance(exc, pymongo.errors.OperationFailure) and is_too_large(exc)
+        ):
+            raise too_large(record.id, len(record.payload), exc) from exc
+        raise exc
+
+    # ----------------------------------------------------------------- reads
+    @_speaks_to_server
+    def fetch_record(self, task_id: str) -> TaskRecord | None:
+        document = self.tasks.find_one({"_id": task_id, **LIVE})
+        return None if document is None else _record(document)
+
+    @_speaks_to_server
+    def due_records(self, now: datetime, limit: int | None = None) -> list[TaskRecord]:
+        if limit is not None and limit <= 0:
+            return []
+        # "$ne: None" is implied by "$lte" on MongoDB; spelled out for look-alike servers.
+        due = {"next_run_time": {"$ne": None, "$lte": Int64(to_micros(now))}}
+        cursor = self.tasks.find(due).sort(BY_RUN_TIME).limit(limit or 0)
+        return [_record(document) for document in cursor]
+
+    @_speaks_to_server
+    def earliest_run_time(self) -> datetime | None:
+        first = self.tasks.find_one(SCHEDULED, {"next_run_time": 1}, sort=BY_RUN_TIME)
+        return None if first is None else from_micros(int(first["next_run_time"]))
+
+    @_speaks_to_server
+    def iter_records(self) -> Iterable[TaskRecord]:
+        """Scheduled records by run time then id, then paused ones by id (MongoDB sorts
+        nulls first, hence two queries)."""
+        scheduled = self.tasks.find(SCHEDULED).sort(BY_RUN_TIME)
+        records = [_record(document) for document in scheduled]
+        paused = self.tasks.find({"next_run_time": None, **LIVE}).sort("_id", ASCENDING)
+        records.extend(_record(document) for document in paused)
+        return records
+
+    @_speaks_to_server
+    def quarantined_records(self) -> list[QuarantinedRecord]:
+        cursor = self.tasks.find(QUARANTINED).sort("_id", ASCENDING)
+        return [
+            QuarantinedRecord(_record(document), str(document["quarantine"].get("reason", "")))
+            for document in cursor
+        ]
+
+
+def _int64(record: TaskRecord) -> Int64 | None:
+    micros = record.run_at_micros
+    return None if micros is None else Int64(micros)
+
+
+def _document(record: TaskRecord) -> Document:
+    return {"_id": record.id, "next_run_time": _int64(record), "payload": Binary(record.payload)}
+
+
+def _record(document: Document) -> TaskRecord:
+    micros = document.get("next_run_time")
+    moment = None if micros is None else from_micros(int(micros))
+    return TaskRecord(str(document["_id"]), moment, bytes(document["payload"]))

@@ -1,0 +1,293 @@
+"""SQLAlchemyStore: tasks as rows of a SQL table (PostgreSQL, MySQL/MariaDB, SQLite, ...).
+
+Invariants:
+
+* Each write is one transaction whose first statement is the write itself (so SQLite takes
+  its write lock at once and never fails a lock upgrade midway).
+* Inserting an existing id (live or quarantined) raises ``ConflictIdError`` (the primary
+  key decides, so two processes racing on one id get exactly one winner); replacing or
+  removing a missing id raises ``TaskLookupError`` (the affected row count decides).
+* Run times are epoch microseconds in a BIGINT: exact, never rounded to seconds.
+* A connection lost to a server restart is replaced (``pool_pre_ping``) and the statement
+  retried once; a server that cannot be reached raises ``StoreUnavailableError`` saying
+  where it was looked for, never with the password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Row, delete, func, insert, literal, select, update
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from asyncz.exceptions import ConfigurationError, ConflictIdError, TaskEncodeError
+from asyncz.serialization import Serializer, TaskCodec
+from asyncz.stores.records import (
+    QuarantinedRecord,
+    RecordStore,
+    TaskRecord,
+    from_micros,
+    missing,
+    to_micros,
+)
+from asyncz.stores.sqlalchemy._engine import (
+    build_engine,
+    check_sqlite_directory,
+    describe_target,
+    resolve_url,
+    unavailable,
+)
+from asyncz.stores.sqlalchemy._schema import MAX_ID_LENGTH, MAX_TABLENAME_LENGTH, build_tables
+
+T = TypeVar("T")
+
+
+class SQLAlchemyStore(RecordStore):
+    """Tasks in the table ``tablename`` of ``database``.
+
+    Options:
+
+    * ``database``: a URL (``"sqlite:///./asyncz.sqlite3"``, ``"postgresql://user@host/db"``,
+      ``"mysql://..."``, ``"mariadb://..."``) or an ``Engine`` (which the store then uses
+      but never disposes).
+    * ``tablename``: the task table (default ``asyncz_store``); quarantined records go to
+      ``<tablename>_quarantine``. Both are created at start when missing.
+    * ``serializer``, ``pickle_protocol``, ``encryption_key``, ``codec``: see
+      :class:`~asyncz.stores.records.RecordStore`.
+    * any other keyword goes to ``sqlalchemy.create_engine()`` (``pool_pre_ping`` defaults
+      to True; ignored when ``database`` is an Engine).
+    """
+
+    display_name = "SQLAlchemyStore"
+
+    def __init__(
+        self,
+        database: str | URL | Engine,
+        tablename: str = "asyncz_store",
+        pickle_protocol: int | None = None,
+        *,
+        serializer: str | Serializer | None = None,
+        encryption_key: str | list[str] | None = None,
+        codec: TaskCodec | None = None,
+        **engine_options: Any,
+    ) -> None:
+        super().__init__(
+            serializer=serializer,
+            pickle_protocol=pickle_protocol,
+            encryption_key=encryption_key,
+            codec=codec,
+        )
+        if not isinstance(tablename, str) or not 0 < len(tablename) <= MAX_TABLENAME_LENGTH:
+            raise ConfigurationError(
+                f"SQLAlchemyStore tablename must be a name of 1 to {MAX_TABLENAME_LENGTH} "
+                f"characters, got {tablename!r}"
+            )
+        if isinstance(database, Engine):
+            self.engine = database
+            self._owns_engine = False
+        else:
+            self.engine = build_engine(resolve_url(database), engine_options)
+            self._owns_engine = True
+        self.url = self.engine.url
+        self.tablename = tablename
+        self.namespace = tablename  # type: ignore[misc]
+        self._metadata, self.tasks, self.quarantine = build_tables(tablename)
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self, scheduler: Any, alias: str) -> None:
+        self.alias = alias
+        check_sqlite_directory(self.url, self._who())
+        try:
+            with self.engine.begin() as connection:
+                self._metadata.create_all(connection)
+        except OperationalError as exc:
+            if not _already_exists(exc):
+                raise unavailable(self.url, self._who(), exc, starting=True) from exc
+            self._create_tables_again()
+        except DBAPIError as exc:
+            if not _already_exists(exc):
+                raise
+            self._create_tables_again()
+        super().start(scheduler, alias)
+
+    def _create_tables_again(self) -> None:
+        # Another process created the tables between our check and our CREATE.
+        with self.engine.begin() as connection:
+            self._metadata.create_all(connection)
+
+    def shutdown(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+        super().shutdown()
+
+    def describe(self) -> str:
+        return f"{self._who()} [table {self.tablename} in {describe_target(self.url)}]"
+
+    def _who(self) -> str:
+        return f"{self.display_name} (alias {self.alias!r})"
+
+    # ----------------------------------------------------------------- plumbing
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction; retry once on a connection lost meanwhile."""
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as connection:
+                    return work(connection)
+            except OperationalError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    self.logger.warning(
+                        "%s lost its connection (%s); retrying once", self._who(), exc.orig
+                    )
+                    continue
+                raise unavailable(self.url, self._who(), exc, starting=False) from exc
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _record(row: Row[Any]) -> TaskRecord:
+        run_at = None if row.next_run_time is None else from_micros(row.next_run_time)
+        return TaskRecord(row.id, run_at, bytes(row.payload))
+
+    @staticmethod
+    def _values(record: TaskRecord) -> dict[str, Any]:
+        return {"id": record.id, "next_run_time": record.run_at_micros, "payload": record.payload}
+
+    # ----------------------------------------------------------------- writes
+    def insert_record(self, record: TaskRecord) -> None:
+        _check_id(record.id)
+        values = self._values(record)
+
+        def work(connection: Connection) -> None:
+            connection.execute(insert(self.tasks).values(values))
+            held = select(self.quarantine.c.id).where(self.quarantine.c.id == record.id)
+            if connection.execute(held).first() is not None:
+                raise ConflictIdError(record.id, self.alias)
+
+        try:
+            self._run(work)
+        except IntegrityError:
+            raise ConflictIdError(record.id, self.alias) from None
+
+    def replace_record(self, record: TaskRecord) -> None:
+        if not _valid_id(record.id):
+            raise missing(record.id, self)
+        values = self._values(record)
+        statement = update(self.tasks).where(self.tasks.c.id == record.id).values(values)
+        if self._run(lambda connection: connection.execute(statement).rowcount) == 0:
+            raise missing(record.id, self)
+
+    def remove_record(self, task_id: str) -> None:
+        if _valid_id(task_id):
+            statement = delete(self.tasks).where(self.tasks.c.id == task_id)
+            if self._run(lambda connection: connection.execute(statement).rowcount):
+                return
+        raise missing(task_id, self)
+
+    def remove_all_records(self) -> None:
+        self._run(lambda connection: connection.execute(delete(self.tasks)))
+
+    # ----------------------------------------------------------------- reads
+    def fetch_record(self, task_id: str) -> TaskRecord | None:
+        if not _valid_id(task_id):
+            return None
+        statement = select(self.tasks).where(self.tasks.c.id == task_id)
+        row = self._run(lambda connection: connection.execute(statement).first())
+        return None if row is None else self._record(row)
+
+    def due_records(self, now: datetime, limit: int | None = None) -> list[TaskRecord]:
+        column = self.tasks.c.next_run_time
+        statement = (
+            select(self.tasks)
+            .where(column <= to_micros(now))
+            .order_by(column, self.tasks.c.id)
+            .limit(limit)
+        )
+        rows = self._run(lambda connection: connection.execute(statement).all())
+        return [self._record(row) for row in rows]
+
+    def earliest_run_time(self) -> datetime | None:
+        statement = select(func.min(self.tasks.c.next_run_time))
+        earliest = self._run(lambda connection: connection.execute(statement).scalar())
+        return None if earliest is None else from_micros(int(earliest))
+
+    def iter_records(self) -> list[TaskRecord]:
+        column = self.tasks.c.next_run_time
+        statement = select(self.tasks).order_by(column.is_(None), column, self.tasks.c.id)
+        rows = self._run(lambda connection: connection.execute(statement).all())
+        return [self._record(row) for row in rows]
+
+    # ----------------------------------------------------------------- quarantine
+    def quarantine_record(self, task_id: str, reason: str) -> None:
+        if not _valid_id(task_id):
+            return
+        live, held = self.tasks, self.quarantine
+        copy = insert(held).from_select(
+            ["id", "next_run_time", "payload", "reason", "quarantined_at"],
+            select(
+                live.c.id,
+                live.c.next_run_time,
+                live.c.payload,
+                literal(reason, held.c.reason.type),
+                literal(datetime.now(UTC), held.c.quarantined_at.type),
+            ).where(live.c.id == task_id),
+        )
+
+        def work(connection: Connection) -> None:
+            # An older quarantined copy of the same id is superseded by this newer one.
+            connection.execute(delete(held).where(held.c.id == task_id))
+            if connection.execute(copy).rowcount:
+                connection.execute(delete(live).where(live.c.id == task_id))
+
+        self._run(work)
+
+    def quarantined_records(self) -> list[QuarantinedRecord]:
+        statement = select(self.quarantine).order_by(self.quarantine.c.id)
+        rows = self._run(lambda connection: connection.execute(statement).all())
+        return [QuarantinedRecord(self._record(row), row.reason) for row in rows]
+
+    def restore_record(self, record: TaskRecord) -> None:
+        _check_id(record.id)
+        values = self._values(record)
+        held = self.quarantine
+
+        def work(connection: Connection) -> None:
+            connection.execute(insert(self.tasks).values(values))
+            connection.execute(delete(held).where(held.c.id == record.id))
+
+        try:
+            self._run(work)
+        except IntegrityError:
+            raise ConflictIdError(record.id, self.alias) from None
+
+
+def _valid_id(task_id: str) -> bool:
+    try:
+        _check_id(task_id)
+    except TaskEncodeError:
+        return False
+    return True
+
+
+def _check_id(task_id: str) -> None:
+    problem = None
+    if len(task_id) > MAX_ID_LENGTH:
+        problem = f"is {len(task_id)} characters long (the limit is {MAX_ID_LENGTH})"
+    elif "\x00" in task_id:
+        problem = "contains a NUL character"
+    else:
+        try:
+            task_id.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "is not valid Unicode text (it holds a lone surrogate)"
+    if problem is not None:
+        raise TaskEncodeError(
+            f"SQLAlchemyStore cannot keep the task id {task_id[:60]!r}: it {problem}. "
+            "Choose a shorter, plain-text id."
+        )
+
+
+def _already_exists(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "already exists" in text or "duplicate" in text

@@ -1,0 +1,184 @@
+"""Several scheduler processes on one store: every fire runs once, none is lost.
+
+Four real processes share each durable backend. 600 one-off tasks fall due over ~2 s
+while interval tasks keep firing; each process logs the fires it ran. Then the same with
+one process killed (SIGKILL) mid-run: a fire it held is run again by another process once
+its lease ends (at-least-once), and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asyncz.plugins.registry import default_registry
+from asyncz.schedulers.config import build_plugin
+from asyncz.stores.base import BaseStore
+from asyncz.stores.records import RecordStore
+from asyncz.tasks import Task
+from asyncz.triggers import DateTrigger, IntervalTrigger
+
+HERE = Path(__file__).parent
+WORKER = HERE / "worker.py"
+PROCESSES = 4
+ONE_OFFS = 600
+INTERVALS = 4
+INTERVAL = 0.5
+
+BACKENDS = ["file", "sqlite", "postgres", "mariadb", "redis", "mongo"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    backend = request.param
+    unique = f"mp_{uuid.uuid4().hex[:10]}"
+    if backend == "file":
+        return {"type": "file", "directory": str(tmp_path / "tasks")}
+    if backend == "sqlite":
+        return {"type": "sqlalchemy", "database": f"sqlite:///{tmp_path / 'tasks.sqlite3'}"}
+    if backend in ("postgres", "mariadb"):
+        url = request.getfixturevalue(f"{backend}_db_url")
+        return {"type": "sqlalchemy", "database": str(url), "tablename": unique}
+    if backend == "redis":
+        url = request.getfixturevalue("redis_url")
+        return {
+            "type": "redis",
+            "url": url,
+            "tasks_key": f"{unique}.tasks",
+            "run_times_key": f"{unique}.run_times",
+        }
+    url = request.getfixturevalue("mongo_url")
+    return {"type": "mongodb", "host": url, "database": unique}
+
+
+def open_store(config: dict[str, Any]) -> BaseStore:
+    store: BaseStore = build_plugin("store", "default", dict(config), BaseStore, default_registry())
+    store.start(None, "default")
+    return store
+
+
+def schedule(store: BaseStore, start: datetime, coalesce: bool) -> set[tuple[str, str]]:
+    """Add the workload; return every (task id, fire time) expected to run."""
+    expected: set[tuple[str, str]] = set()
+    for i in range(ONE_OFFS):
+        run_at = start + timedelta(seconds=2 * i / ONE_OFFS)
+        store.add_task(
+            Task(
+                "mp_tasks:work",
+                id=f"once-{i:04d}",
+                args=[str(i)],
+                trigger=DateTrigger(run_at),
+                next_run_time=run_at,
+            )
+        )
+        expected.add((f"once-{i:04d}", run_at.isoformat()))
+    end = start + timedelta(seconds=3)
+    for n in range(INTERVALS):
+        trigger = IntervalTrigger(seconds=INTERVAL, start_at=start, end_at=end, timezone=UTC)
+        store.add_task(
+            Task(
+                "mp_tasks:work",
+                id=f"every-{n}",
+                args=["tick"],
+                trigger=trigger,
+                next_run_time=start,
+                coalesce=coalesce,
+                mistrigger_grace_time=None,
+            )
+        )
+        fire: datetime | None = start
+        while fire is not None:
+            expected.add((f"every-{n}", fire.isoformat()))
+            fire = trigger.get_next_trigger_time(UTC, fire, fire)
+    return expected
+
+
+def launch(
+    config: dict[str, Any], log: Path, until: float, lease: float
+) -> list[subprocess.Popen[bytes]]:
+    worker_config = {
+        "store": config,
+        "log": str(log),
+        "until": until,
+        "lease": lease,
+        "poll": 0.5,
+        "batch": 50,
+    }
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    return [
+        subprocess.Popen([sys.executable, str(WORKER), json.dumps(worker_config)], env=env)
+        for _ in range(PROCESSES)
+    ]
+
+
+def read_fires(log: Path) -> list[tuple[str, str, int]]:
+    fires = []
+    for line in log.read_text().splitlines():
+        task_id, when, pid = line.split("\t")
+        fires.append((task_id, when, int(pid)))
+    return fires
+
+
+def supports_claims(config: dict[str, Any]) -> None:
+    store = open_store(config)
+    try:
+        assert isinstance(store, RecordStore) and store.supports_claims, (
+            f"{config['type']} store does not implement claims"
+        )
+    finally:
+        store.shutdown()
+
+
+@pytest.mark.slow
+def test_every_fire_runs_exactly_once(store_config: dict[str, Any], tmp_path: Path) -> None:
+    supports_claims(store_config)
+    store = open_store(store_config)
+    start = datetime.now(UTC) + timedelta(seconds=4)
+    expected = schedule(store, start, coalesce=True)
+    store.shutdown()
+    log = tmp_path / "fires.log"
+    workers = launch(store_config, log, until=start.timestamp() + 6, lease=10)
+    for worker in workers:
+        assert worker.wait(timeout=60) == 0
+    counts = Counter((task_id, when) for task_id, when, _ in read_fires(log))
+    duplicated = {fire: n for fire, n in counts.items() if n > 1}
+    assert duplicated == {}
+    assert set(counts) == expected
+    assert len({pid for _, _, pid in read_fires(log)}) > 1, "the work was not shared"
+
+
+@pytest.mark.slow
+def test_a_killed_process_loses_no_fire(store_config: dict[str, Any], tmp_path: Path) -> None:
+    supports_claims(store_config)
+    store = open_store(store_config)
+    start = datetime.now(UTC) + timedelta(seconds=4)
+    expected = schedule(store, start, coalesce=False)
+    store.shutdown()
+    log = tmp_path / "fires.log"
+    workers = launch(store_config, log, until=start.timestamp() + 9, lease=2)
+    time.sleep(max(start.timestamp() + 0.8 - time.time(), 0))
+    victim = workers[0]
+    victim.send_signal(signal.SIGKILL)
+    for worker in workers[1:]:
+        assert worker.wait(timeout=60) == 0
+    victim.wait()
+    fires = read_fires(log)
+    seen = {(task_id, when) for task_id, when, _ in fires}
+    assert expected - seen == set(), "fires were lost"
+    runners: dict[tuple[str, str], list[int]] = {}
+    for task_id, when, pid in fires:
+        runners.setdefault((task_id, when), []).append(pid)
+    for fire, pids in runners.items():
+        if len(pids) > 1:  # at-least-once: only a fire the dead process held may repeat
+            assert victim.pid in pids and len(pids) == 2, (fire, pids)
