@@ -43,7 +43,11 @@ BACKEND_TESTS = {
 }
 THIRD_PARTY = "examples/thirdparty-store"
 LINT_PATHS = ["packages", "tests", "benchmarks", "examples", "noxfile.py"]
-TYPED_PATHS = [*(f"{p}/src" for p in (CORE, *BACKENDS.values(), THIRD_PARTY)), "tests"]
+TYPED_PATHS = [
+    *(f"{p}/src" for p in (CORE, *BACKENDS.values(), THIRD_PARTY)),
+    "tests",
+    "noxfile.py",
+]
 
 
 def pinned() -> list[str]:
@@ -92,6 +96,7 @@ def lint(session: nox.Session) -> None:
     install_requirements(session, "tools")
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("shellcheck", "dev", ".ci/run")
 
 
 @nox.session
@@ -133,6 +138,7 @@ def build(session: nox.Session) -> None:
     """Build every wheel and sdist with ``python -m build`` (isolated, as a release would)
     into dist/, then check them with the packaging tests."""
     install_requirements(session, "test")
+    install_projects(session, CORE)  # the suite's conftest may import asyncz
     session.install(*pinned(), "build")
     dist = ROOT / "dist"
     shutil.rmtree(dist, ignore_errors=True)

@@ -30,6 +30,7 @@ class Row:
     unit: str
     higher_better: bool
     values: dict[str, float | None]
+    partial: set[str]
     target: str = ""
     status: str = ""
 
@@ -52,9 +53,16 @@ def metric_rows(due_ns: Sequence[int], backend: str) -> list[tuple[str, str, str
     return rows
 
 
+def entry(results: Results, project: str, backend: str, key: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = (
+        results.get(project, {}).get(backend, {}).get("metrics", {}).get(key)
+    )
+    return found
+
+
 def value(results: Results, project: str, backend: str, key: str) -> float | None:
-    entry = results.get(project, {}).get(backend, {}).get("metrics", {}).get(key)
-    return None if entry is None else float(entry["value"])
+    found = entry(results, project, backend, key)
+    return None if found is None else float(found["value"])
 
 
 def build_rows(results: Results, projects: Sequence[str], backends: Sequence[str],
@@ -63,7 +71,10 @@ def build_rows(results: Results, projects: Sequence[str], backends: Sequence[str
     for backend in backends:
         for key, label, unit, higher in metric_rows(due_ns, backend):
             values = {p: value(results, p, backend, key) for p in projects}
-            row = Row(backend, key, label, unit, higher, values)
+            partial = {
+                p for p in projects if (entry(results, p, backend, key) or {}).get("partial")
+            }
+            row = Row(backend, key, label, unit, higher, values, partial)
             check_target(row, results, due_ns)
             rows.append(row)
     return rows
@@ -133,7 +144,8 @@ def render(rows: Sequence[Row], projects: Sequence[str], labels: dict[str, str],
         for project in projects:
             missing = unavailable.get((project, row.backend))
             figure = row.values.get(project)
-            cells.append(fmt(figure) if figure is not None or missing is None else "n/a")
+            text = fmt(figure) if figure is not None or missing is None else "n/a"
+            cells.append(text + ("*" if project in row.partial else ""))
         if "ours" in projects:
             ours = row.values.get("ours")
             for peer in peers:
@@ -158,9 +170,16 @@ def render(rows: Sequence[Row], projects: Sequence[str], labels: dict[str, str],
     return "\n".join([join(lines[0]), rule, *(join(cells) for cells in lines[1:])])
 
 
+PARTIAL_NOTE = ("* stopped at the case's time budget: the figure is over fewer tasks than "
+                "asked (see the notes)")
+
+
 def summary(rows: Sequence[Row]) -> str:
     passed = sum(row.status == "PASS" for row in rows)
     checked = [row for row in rows if row.status]
     missed = [f"{row.backend} {row.label}" for row in checked if row.status != "PASS"]
     text = f"Targets: {passed} of {len(checked)} PASS"
-    return text + (f"; MISS: {', '.join(missed)}" if missed else "")
+    text += f"; MISS: {', '.join(missed)}" if missed else ""
+    if any(row.partial for row in rows):
+        text += "\n" + PARTIAL_NOTE
+    return text

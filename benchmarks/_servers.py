@@ -9,6 +9,7 @@ library only: the runner itself needs no driver.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -149,10 +150,8 @@ def start_mongo(python: str) -> Server:
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
     def stop() -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # we throw the data away: no graceful stop
-        except ProcessLookupError:
-            pass
         process.wait()
         shutil.rmtree(directory, ignore_errors=True)
 

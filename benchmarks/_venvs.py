@@ -76,8 +76,13 @@ def ensure_venv(project: Project, base_python: str, drivers: dict[str, str]) -> 
           "minute; later runs reuse it)...", file=sys.stderr, flush=True)
     started = time.monotonic()
     subprocess.run([base_python, "-m", "venv", "--clear", directory], check=True)
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    *wanted], check=True)
+    done = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"pip could not install {' '.join(wanted)} into {directory}:\n"
+                         f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
     with open(marker, "w") as handle:
         json.dump(wanted, handle)
     print(f"  ... done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)

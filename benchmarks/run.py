@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,15 +51,16 @@ class Mode:
     memory_n: int
     min_calls: int
     call_budget: float
+    add_budget: float
     timeout: float
 
 
 MODES = {
     "full": Mode("full", 3, 10_000, (1_000, 10_000, 100_000), 10_000, 200, 4.0, 100_000,
-                 5, 1.0, 1800),
-    "quick": Mode("quick", 1, 2_000, (1_000, 10_000, 100_000), 2_000, 100, 2.0, 20_000,
-                  1, 0.1, 600),
-    "smoke": Mode("smoke", 1, 200, (200, 1_000), 200, 20, 0.5, 2_000, 1, 0.0, 120),
+                 5, 1.0, 120.0, 3600),
+    "quick": Mode("quick", 1, 2_000, (1_000, 10_000, 100_000), 2_000, 100, 2.0, 10_000,
+                  1, 0.1, 15.0, 900),
+    "smoke": Mode("smoke", 1, 200, (200, 1_000), 200, 20, 0.5, 2_000, 1, 0.0, 10.0, 120),
 }
 
 
@@ -78,8 +80,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
     parser.add_argument("--ours-python", default=sys.executable,
                         help="interpreter with this workspace installed (default: this one)")
-    parser.add_argument("--workdir", help="where file and SQLite stores live (default: a "
-                        "new temporary directory, removed afterwards)")
+    parser.add_argument("--workdir", help="where file and SQLite stores live (default: a new "
+                        "directory in /dev/shm, a tmpfs like the servers' data; removed "
+                        "afterwards). Give a directory on a disk to include its fsync costs")
     args = parser.parse_args(argv)
     args.mode = MODES["quick" if args.quick else "smoke" if args.smoke else "full"]
     args.projects = _choose(args.only, [p.key for p in _venvs.PROJECTS], "--only")
@@ -128,6 +131,21 @@ def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def filesystem_of(path: str) -> str:
+    """The file system type of ``path`` ("tmpfs", "ext4", ...) from /proc/mounts."""
+    best, kind = "", "unknown"
+    path = os.path.realpath(path)
+    if os.path.exists("/proc/mounts"):
+        with open("/proc/mounts") as handle:
+            for line in handle:
+                fields = line.split()
+                point = fields[1]
+                inside = path == point or path.startswith(point.rstrip("/") + "/")
+                if inside and len(point) > len(best):
+                    best, kind = point, fields[2]
+    return kind
+
+
 def python_version(python: str) -> str:
     return subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -143,6 +161,7 @@ def run_adapter(python: str, project: _venvs.Project, backend: str, cases: list[
         "dispatch_n": mode.dispatch_n, "latency_n": mode.latency_n,
         "latency_span": mode.latency_span, "memory_n": mode.memory_n,
         "min_calls": mode.min_calls, "call_budget": mode.call_budget,
+        "add_budget": mode.add_budget,
     }
     with open(f"{stem}.settings.json", "w") as handle:
         json.dump(settings, handle)
@@ -155,13 +174,18 @@ def run_adapter(python: str, project: _venvs.Project, backend: str, cases: list[
                                    env=env, cwd=workdir)
         timer = threading.Timer(mode.timeout, process.kill)
         timer.start()
-        assert process.stderr is not None
-        for line in process.stderr:
-            log.write(line)
-            if line.startswith(f"[{project.key}/"):
-                print(f"  {line.rstrip()}", file=sys.stderr, flush=True)
-        process.wait()
-        timer.cancel()
+        try:
+            assert process.stderr is not None
+            for line in process.stderr:
+                log.write(line)
+                if line.startswith(f"[{project.key}/"):
+                    print(f"  {line.rstrip()}", file=sys.stderr, flush=True)
+            process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:  # interrupted: do not leave the adapter running
+                process.kill()
+                process.wait()
     if process.returncode == 0 and os.path.exists(f"{stem}.out.json"):
         with open(f"{stem}.out.json") as handle:
             result: dict[str, Any] = json.load(handle)
@@ -182,6 +206,8 @@ def merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     mode: Mode = args.mode
+    # SIGTERM unwinds like Ctrl-C, so that servers we started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     ours_version = check_ours(args.ours_python)
     projects = [p for p in _venvs.PROJECTS if p.key in args.projects]
@@ -201,8 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict[str, dict[str, Any]]] = {p.key: {} for p in projects}
     unavailable: dict[tuple[str, str], str] = {}
     servers: dict[str, _servers.Server] = {}
-    workdir = args.workdir or tempfile.mkdtemp(prefix="asyncz-bench-")
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    workdir = args.workdir or tempfile.mkdtemp(prefix="asyncz-bench-", dir=shm)
     os.makedirs(workdir, exist_ok=True)
+    info["workdir"] = f"{workdir} ({filesystem_of(workdir)})"
     try:
         for backend in args.backends:
             urls: dict[str, str] = {}
@@ -242,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(f"asyncz benchmarks, mode {mode.name}, {info['date']}: {info['nproc']} CPUs "
           f"({info['cpu']}), Python {info['python']}, load {info['loadavg_start']} -> "
-          f"{info['loadavg_end']}, {info['seconds']:.0f} s")
+          f"{info['loadavg_end']}, {info['seconds']:.0f} s; file/SQLite stores in "
+          f"{info['workdir']}")
     print()
     print(_report.render(rows, keys, labels, unavailable))
     print()

@@ -81,6 +81,15 @@ class ApsBench(Bench):
     def add_interval(self, task_id: str | None) -> None:
         self.scheduler.add_job(self.tick, "interval", id=task_id, hours=1)
 
+    def add_direct(self) -> None:
+        trigger = IntervalTrigger(hours=1, timezone=UTC)
+        first = trigger.get_next_fire_time(None, datetime.now(UTC))
+        self.store.add_job(
+            Job(self.scheduler, func=self.tick, trigger=trigger, executor="default", args=(),
+                kwargs={}, name="tick", misfire_grace_time=1, coalesce=True, max_instances=1,
+                next_run_time=first)
+        )
+
     def add_at(self, task_id: str, run_at: datetime, scheduled: float) -> None:
         self.scheduler.add_job(
             self.late, DateTrigger(run_date=run_at, timezone=UTC), args=[scheduled], id=task_id

@@ -85,6 +85,15 @@ class AsynczBench(Bench):
     def add_interval(self, task_id: str | None) -> None:
         self.scheduler.add_task(self.tick, "interval", id=task_id, hours=1)
 
+    def add_direct(self) -> None:
+        trigger = IntervalTrigger(hours=1, timezone=UTC)
+        first = trigger.get_next_trigger_time(UTC, None, datetime.now(UTC))
+        self.store.add_task(
+            Task(self.tick, scheduler=self.scheduler, trigger=trigger, executor="default",
+                 store_alias="default", mistrigger_grace_time=1, coalesce=True,
+                 max_instances=1, next_run_time=first)
+        )
+
     def add_at(self, task_id: str, run_at: datetime, scheduled: float) -> None:
         self.scheduler.add_task(self.late, DateTrigger(run_at=run_at), args=[scheduled], id=task_id)
 

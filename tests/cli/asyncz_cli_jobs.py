@@ -38,3 +38,9 @@ def make_scheduler() -> AsyncIOScheduler:
     scheduler.add_task(touch, "interval", seconds=0.2, args=[str(marker), "factory"], id="tick",
                        replace_existing=True)
     return scheduler
+
+
+def nap(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)

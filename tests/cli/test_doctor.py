@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import CLI, StoreCase, populate
-from servers._common import free_port
 
 from asyncz.stores.records import TaskRecord
+from servers._common import free_port
 
 file_only = pytest.mark.parametrize("store_case", ["file"], indirect=True)
 

@@ -78,7 +78,8 @@ def test_preview_starts_at_the_stored_next_run_time(cli: CLI, store_case: StoreC
     populate(store, tmp_path / "marker")
     first = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=3)
     store.add_task(Task("asyncz_cli_jobs:greet", id="every-90s", args=["x"],
-                        trigger=IntervalTrigger(seconds=90, timezone="UTC"), next_run_time=first))
+                        trigger=IntervalTrigger(seconds=90, start_at=first, timezone="UTC"),
+                        next_run_time=first))
     data = cli("preview", "every-90s", *store_case.args, "--count", "3", "--json").json()
     assert [datetime.fromisoformat(t["utc"]) for t in data["times"]] == [
         first, first + timedelta(seconds=90), first + timedelta(seconds=180)

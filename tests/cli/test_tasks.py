@@ -9,14 +9,13 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli_support import CLI, CRONTAB, StoreCase, populate
-
-file_only = pytest.mark.parametrize("store_case", ["file"], indirect=True)
-
 import pytest
+from cli_support import CLI, CRONTAB, StoreCase, populate
 
 from asyncz.stores.records import TaskRecord
 from asyncz.triggers.cron import CronTrigger
+
+file_only = pytest.mark.parametrize("store_case", ["file"], indirect=True)
 
 
 def test_list_shows_every_task_with_local_and_utc_times(cli: CLI, store_case: StoreCase,
@@ -133,8 +132,9 @@ def test_unknown_task_id_is_one_line(cli: CLI, store_case: StoreCase, tmp_path: 
     assert "'nope'" in line and "report" in line  # names what exists
 
 
-def test_unreadable_and_quarantined_records(cli: CLI, store_case: StoreCase,
-                                            tmp_path: Path) -> None:
+def test_unreadable_records_are_reported_and_quarantined_ones_listed(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     store = store_case.open()
     populate(store, tmp_path / "marker")
     store.insert_record(TaskRecord("garbled", None, b"not a task record"))
@@ -145,19 +145,27 @@ def test_unreadable_and_quarantined_records(cli: CLI, store_case: StoreCase,
     assert store.quarantined_records() == []  # the CLI reports; it never quarantines
 
     store.get_all_tasks()  # the store API quarantines what it cannot read
-    assert [q.record.id for q in store.quarantined_records()] == ["garbled"]
+    (entry,) = store.quarantined_records()
+    quarantine = cli("tasks", "quarantine", *store_case.args, "--json")
+    assert quarantine.code == 0, quarantine.stderr
+    assert quarantine.json()["quarantined"] == [{"id": "garbled", "reason": entry.reason}]
+
+
+@file_only
+def test_quarantined_records_in_text(cli: CLI, store_case: StoreCase, tmp_path: Path) -> None:
+    store = store_case.open()
+    populate(store, tmp_path / "marker")
+    store.insert_record(TaskRecord("garbled", None, b"not a task record"))
+    store.get_all_tasks()
     listed = cli("tasks", "list", *store_case.args)
+    assert "3 tasks" in listed.stdout
     assert "1 quarantined record" in listed.stdout
     assert "asyncz tasks quarantine" in listed.stdout
-    assert cli("tasks", "list", *store_case.args, "--json").json()["quarantined"] == 1
-
     quarantine = cli("tasks", "quarantine", *store_case.args)
     assert quarantine.code == 0, quarantine.stderr
     row = next(line for line in quarantine.stdout.splitlines() if line.startswith("garbled"))
-    reason = store.quarantined_records()[0].reason
-    assert reason in row
-    entries = cli("tasks", "quarantine", *store_case.args, "--json").json()["quarantined"]
-    assert entries == [{"id": "garbled", "reason": reason}]
+    assert store.quarantined_records()[0].reason in row
+    assert f"1 quarantined record in {store.describe().split(' (')[0]}" in quarantine.stdout
 
 
 @file_only

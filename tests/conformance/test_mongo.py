@@ -18,6 +18,8 @@ DATABASE = "asyncz_conformance"
 
 
 class TestMongoDBStore(StoreConformance):
+    claims = True
+
     @pytest.fixture
     def store_factory(self, mongo_url: str) -> Iterator[Callable[..., BaseStore]]:
         collection = f"t_{uuid.uuid4().hex[:16]}"

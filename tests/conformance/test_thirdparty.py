@@ -3,6 +3,7 @@ and the registry finds it by the alias its distribution declares."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -58,3 +59,27 @@ def test_due_query_uses_the_run_time_index(tmp_path: Path) -> None:
         assert any("indexed_next_run_time" in str(row[-1]) for row in plan), plan
     finally:
         store.shutdown()
+
+
+def test_scheduler_keeps_tasks_in_the_third_party_store_across_restarts(tmp_path: Path) -> None:
+    from asyncz.schedulers import AsyncIOScheduler
+    from asyncz.testing.sample_tasks import noop
+
+    stores = {"default": {"type": "acme", "path": str(tmp_path / "tasks.sqlite3")}}
+
+    async def first_run() -> None:
+        scheduler = AsyncIOScheduler(stores=stores)
+        scheduler.start()
+        scheduler.add_task(noop, "interval", hours=1, id="hourly")
+        scheduler.shutdown()
+
+    async def second_run() -> list[str]:
+        scheduler = AsyncIOScheduler(stores=stores)
+        scheduler.start()
+        try:
+            return [task.id for task in scheduler.get_tasks()]
+        finally:
+            scheduler.shutdown()
+
+    asyncio.run(first_run())
+    assert asyncio.run(second_run()) == ["hourly"]

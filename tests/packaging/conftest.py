@@ -16,6 +16,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -210,6 +211,26 @@ def _find_built(directory: Path) -> dict[str, Dist]:
     return found
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).strip().lower()
+
+
+def _pins() -> dict[str, str]:
+    """Versions for the wheelhouse: this environment's, else the repository's pins."""
+    pins: dict[str, str] = {}
+    constraints = REPO / "requirements" / "constraints.txt"
+    if constraints.exists():
+        for line in constraints.read_text().splitlines():
+            name, _, version = line.partition("==")
+            if version and not line.startswith("#"):
+                pins[_normalized(name)] = version.strip()
+    for dist in metadata.distributions():
+        name = _normalized(dist.metadata["Name"])
+        if not name.startswith(("asyncz", "acme")):
+            pins[name] = dist.version
+    return pins
+
+
 # ---------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dist]:
@@ -241,13 +262,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, dists: dict[str, Dist])
     editables (editable installs without build isolation need them in the venv)."""
     house = tmp_path_factory.mktemp("wheelhouse")
     pins = house / "constraints.txt"
-    pins.write_text(
-        "\n".join(
-            f"{dist.metadata['Name']}=={dist.version}"
-            for dist in metadata.distributions()
-            if not dist.metadata["Name"].lower().startswith(("asyncz", "acme"))
-        )
-    )
+    pins.write_text("\n".join(f"{name}=={version}" for name, version in _pins().items()))
     wanted = [str(dists[name].wheel) for name in ("asyncz-core", "asyncz-redis")]
     links = ["--find-links", str(dists["asyncz-core"].wheel.parent)]
     result = subprocess.run(

@@ -9,10 +9,11 @@ overwrites another's file.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Any, TypeAlias
 
-if TYPE_CHECKING:
-    from tests.packaging.conftest import Dist
+# The fixtures' classes live in conftest.py, which is not importable by one stable name
+# (pytest and mypy each name it their own way), so tests refer to them by alias.
+Dist: TypeAlias = Any  # conftest.Dist
 
 
 def requirement_names(dist: Dist) -> set[str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
 
 import pytest
 
-if TYPE_CHECKING:
-    from tests.packaging.conftest import Dist, FreshVenv
+# The fixtures' classes live in conftest.py, which is not importable by one stable name
+# (pytest and mypy each name it their own way), so tests refer to them by alias.
+Dist: TypeAlias = Any  # conftest.Dist
+FreshVenv: TypeAlias = Any  # conftest.FreshVenv
 
 IMPORT_CORE = """
 import json, sys
@@ -95,5 +97,5 @@ def test_namespace_spans_editable_and_wheel_installs(
     fresh_venv.install(*requirement(core, core_mode), *requirement(redis, redis_mode))
     where = run_json(fresh_venv, USE_REDIS)
     for dist, key, mode in ((core, "core", core_mode), (redis, "redis", redis_mode)):
-        from_source = Path(where[key]).is_relative_to(dist.project)
+        from_source = Path(where[key]).resolve().is_relative_to(dist.project.resolve())
         assert from_source == (mode == "editable"), f"{key} imported from {where[key]}"

@@ -4,6 +4,11 @@
 SecantusDB server (``secantusd-py`` from the SecantusDB test dependency) run as a separate
 process on a free loopback port with a temporary storage directory. SecantusDB is slow under
 write contention: keep Mongo tests small.
+
+``mongo_replica_set_url`` (session): a server with change streams (a replica set):
+ASYNCZ_TEST_MONGO_REPLICA_SET_URL if set, else SecantusDB started as a one-node replica set
+(without ``--standalone``). ``mongo_url`` stays standalone, the common case of a store
+without change streams.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ def _executable() -> str | None:
 class MongoServerProcess:
     """One secantusd-py process we own, in its own process group, on a fixed port."""
 
-    def __init__(self, executable: str, directory: str) -> None:
+    def __init__(self, executable: str, directory: str, *, replica_set: bool = False) -> None:
         self.executable = executable
         self.directory = directory
+        self.replica_set = replica_set
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -56,7 +62,7 @@ class MongoServerProcess:
                     str(self.port),
                     "--storage-path",
                     os.path.join(self.directory, "db"),
-                    "--standalone",
+                    *([] if self.replica_set else ["--standalone"]),
                     "--log-level",
                     "WARNING",
                 ],
@@ -116,6 +122,27 @@ def mongo_url() -> Iterator[str]:
     assert executable is not None
     directory = tempfile.mkdtemp(prefix="asyncz-mongo-")
     server = MongoServerProcess(executable, directory)
+    try:
+        server.start()
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mongo_replica_set_url() -> Iterator[str]:
+    """A MongoDB URL of a replica set (change streams work there)."""
+    given = env_url("MONGO_REPLICA_SET")
+    if given:
+        yield given
+        return
+    executable = _executable()
+    if executable is None:
+        unavailable("secantusd-py not found (pip install 'SecantusDB==0.7.0b3')")
+    assert executable is not None
+    directory = tempfile.mkdtemp(prefix="asyncz-mongo-rs-")
+    server = MongoServerProcess(executable, directory, replica_set=True)
     try:
         server.start()
         yield server.url

@@ -20,10 +20,12 @@ def fires(
     """The first ``count`` fire times at/after ``now`` (fewer if the trigger finishes)."""
     result: list[datetime] = []
     while len(result) < count:
-        previous = trigger.get_next_trigger_time(trigger.timezone, previous, now)
-        if previous is None:
+        fire = trigger.get_next_trigger_time(trigger.timezone, previous, now)
+        if fire is None:
             break
-        result.append(previous)
+        assert previous is None or fire > previous, f"{fire} does not follow {previous}"
+        result.append(fire)
+        previous = fire
     return result
 
 
@@ -32,10 +34,12 @@ def fires_until(trigger: BaseTrigger, now: datetime, end: datetime) -> list[date
     result: list[datetime] = []
     previous: datetime | None = None
     while True:
-        previous = trigger.get_next_trigger_time(trigger.timezone, previous, now)
-        if previous is None or previous >= end:
+        fire = trigger.get_next_trigger_time(trigger.timezone, previous, now)
+        if fire is None or fire >= end:
             return result
-        result.append(previous)
+        assert previous is None or fire > previous, f"{fire} does not follow {previous}"
+        result.append(fire)
+        previous = fire
 
 
 def walls(times: list[datetime], tz: tzinfo) -> list[str]:
@@ -43,8 +47,10 @@ def walls(times: list[datetime], tz: tzinfo) -> list[str]:
     return [time.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S%z") for time in times]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def seconds_between(times: list[datetime]) -> list[float]:

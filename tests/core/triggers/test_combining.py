@@ -5,7 +5,6 @@ import time
 from datetime import UTC
 
 import pytest
-from core.triggers._helpers import fires, utc
 
 from asyncz.triggers import (
     AndTrigger,
@@ -15,6 +14,7 @@ from asyncz.triggers import (
     IntervalTrigger,
     OrTrigger,
 )
+from core.triggers._helpers import fires, utc
 
 NOW = utc(2026, 1, 1)
 
@@ -32,7 +32,11 @@ def test_and_of_interval_and_cron() -> None:
     trigger = AndTrigger(
         [IntervalTrigger(minutes=20, start_at=utc(2026, 1, 1)), CronTrigger(minute="*/30")]
     )
-    assert [fire.strftime("%H:%M") for fire in fires(trigger, NOW, 3)] == ["00:00", "01:00", "02:00"]
+    assert [fire.strftime("%H:%M") for fire in fires(trigger, NOW, 3)] == [
+        "00:00",
+        "01:00",
+        "02:00",
+    ]
 
 
 def test_and_with_a_date_fires_at_most_once() -> None:
@@ -132,9 +136,7 @@ def test_bad_combinations_and_states() -> None:
     with pytest.raises(ValueError, match="malformed sub-trigger"):
         restored.__setstate__({"version": 1, "triggers": [{"state": {}}]})
     with pytest.raises(ValueError, match="is not a trigger class"):
-        restored.__setstate__(
-            {"version": 1, "triggers": [{"type": "json:dumps", "state": {}}]}
-        )
+        restored.__setstate__({"version": 1, "triggers": [{"type": "json:dumps", "state": {}}]})
 
 
 def test_str_and_repr() -> None:

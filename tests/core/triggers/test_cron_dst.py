@@ -6,6 +6,8 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from asyncz.triggers import CronTrigger
 from core.triggers._helpers import (
     KOLKATA,
     LONDON,
@@ -17,13 +19,13 @@ from core.triggers._helpers import (
     walls,
 )
 
-from asyncz.triggers import CronTrigger
-
 SANTIAGO = ZoneInfo("America/Santiago")
 
 
-def local(tz: tzinfo, *args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=tz, fold=fold)  # type: ignore[misc]
+def local(
+    tz: tzinfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, *, fold: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz, fold=fold)
 
 
 def crontab_walls(expression: str, tz: tzinfo, start: datetime, count: int) -> list[str]:
@@ -165,8 +167,10 @@ def test_half_hour_repeat() -> None:
         (KOLKATA, (2026, 3, 8), 24),
     ],
 )
-def test_hourly_fires_once_per_elapsed_hour(tz: tzinfo, day: tuple[int, int, int], hours: int) -> None:
-    start = local(tz, *day)
+def test_hourly_fires_once_per_elapsed_hour(
+    tz: tzinfo, day: tuple[int, int, int], hours: int
+) -> None:
+    start = local(tz, day[0], day[1], day[2])
     end = local(tz, day[0], day[1], day[2] + 1)
     times = fires_until(CronTrigger.from_crontab("0 * * * *", tz), start, end)
     elapsed = end.astimezone(UTC) - start.astimezone(UTC)  # not end - start: same-zone

@@ -6,9 +6,9 @@ import time
 from datetime import UTC
 
 import pytest
-from core.triggers._helpers import fires, utc
 
 from asyncz.triggers import CronTrigger
+from core.triggers._helpers import fires, utc
 
 NOW = utc(2026, 1, 1)  # a Thursday
 
@@ -143,7 +143,9 @@ def test_yearly_schedule_is_computed_in_well_under_a_millisecond() -> None:
         ({"minute": "a b"}, r"minute='a b' is invalid: cannot parse"),
     ],
 )
-def test_invalid_fields_name_the_field_and_the_value(kwargs: dict[str, object], message: str) -> None:
+def test_invalid_fields_name_the_field_and_the_value(
+    kwargs: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         CronTrigger(**kwargs)  # type: ignore[arg-type]
 
@@ -161,8 +163,12 @@ def test_start_and_end_bound_the_fires() -> None:
 
 def test_first_fire_may_be_now_itself() -> None:
     trigger = CronTrigger(minute="*/5")
-    assert trigger.get_next_trigger_time(UTC, None, utc(2026, 1, 1, 10, 5)) == utc(2026, 1, 1, 10, 5)
-    assert trigger.get_next_trigger_time(UTC, utc(2026, 1, 1, 10, 5), None) == utc(2026, 1, 1, 10, 10)
+    assert trigger.get_next_trigger_time(UTC, None, utc(2026, 1, 1, 10, 5)) == utc(
+        2026, 1, 1, 10, 5
+    )
+    assert trigger.get_next_trigger_time(UTC, utc(2026, 1, 1, 10, 5), None) == utc(
+        2026, 1, 1, 10, 10
+    )
 
 
 def test_str_and_repr() -> None:

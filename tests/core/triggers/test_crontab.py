@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import UTC
 
 import pytest
-from core.triggers._helpers import fires, utc
 
 from asyncz.triggers import CronTrigger
+from core.triggers._helpers import fires, utc
 
 NOW = utc(2026, 1, 1)  # a Thursday
 
 
 def days(expression: str, count: int = 4) -> list[str]:
-    return [fire.strftime("%a %m-%d %H:%M:%S") for fire in fires(CronTrigger.from_crontab(expression), NOW, count)]
+    return [
+        fire.strftime("%a %m-%d %H:%M:%S")
+        for fire in fires(CronTrigger.from_crontab(expression), NOW, count)
+    ]
 
 
 @pytest.mark.parametrize("expression", ["0 9 * * 0", "0 9 * * 7", "0 9 * * sun", "0 9 * * SUN"])
@@ -34,10 +37,18 @@ def test_weekdays_are_1_to_5() -> None:
 
 
 def test_weekday_ranges_ending_on_sunday() -> None:
-    assert days("0 0 * * 5-7", 3) == ["Fri 01-02 00:00:00", "Sat 01-03 00:00:00", "Sun 01-04 00:00:00"]
+    assert days("0 0 * * 5-7", 3) == [
+        "Fri 01-02 00:00:00",
+        "Sat 01-03 00:00:00",
+        "Sun 01-04 00:00:00",
+    ]
     assert days("0 0 * * fri-sun", 3) == days("0 0 * * 5-7", 3)
     # */3 over 0-6 is Sunday, Wednesday, Saturday
-    assert days("0 0 * * */3", 3) == ["Sat 01-03 00:00:00", "Sun 01-04 00:00:00", "Wed 01-07 00:00:00"]
+    assert days("0 0 * * */3", 3) == [
+        "Sat 01-03 00:00:00",
+        "Sun 01-04 00:00:00",
+        "Wed 01-07 00:00:00",
+    ]
 
 
 def test_both_day_fields_restricted_means_either_matches() -> None:
@@ -60,7 +71,11 @@ def test_one_day_field_restricted_means_only_that_one() -> None:
 
 
 def test_or_rule_respects_the_month_field() -> None:
-    assert days("0 0 1 feb mon", 3) == ["Sun 02-01 00:00:00", "Mon 02-02 00:00:00", "Mon 02-09 00:00:00"]
+    assert days("0 0 1 feb mon", 3) == [
+        "Sun 02-01 00:00:00",
+        "Mon 02-02 00:00:00",
+        "Mon 02-09 00:00:00",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -92,13 +107,25 @@ def test_six_fields_start_with_seconds() -> None:
 
 
 def test_last_day_of_month() -> None:
-    assert days("0 12 L * *", 3) == ["Sat 01-31 12:00:00", "Sat 02-28 12:00:00", "Tue 03-31 12:00:00"]
-    assert days("0 12 1,L * *", 3) == ["Thu 01-01 12:00:00", "Sat 01-31 12:00:00", "Sun 02-01 12:00:00"]
+    assert days("0 12 L * *", 3) == [
+        "Sat 01-31 12:00:00",
+        "Sat 02-28 12:00:00",
+        "Tue 03-31 12:00:00",
+    ]
+    assert days("0 12 1,L * *", 3) == [
+        "Thu 01-01 12:00:00",
+        "Sat 01-31 12:00:00",
+        "Sun 02-01 12:00:00",
+    ]
 
 
 def test_month_names_and_steps() -> None:
     assert days("0 0 1 jan,jul *", 2) == ["Thu 01-01 00:00:00", "Wed 07-01 00:00:00"]
-    assert days("15 */6 * * *", 3) == ["Thu 01-01 00:15:00", "Thu 01-01 06:15:00", "Thu 01-01 12:15:00"]
+    assert days("15 */6 * * *", 3) == [
+        "Thu 01-01 00:15:00",
+        "Thu 01-01 06:15:00",
+        "Thu 01-01 12:15:00",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from core.triggers._helpers import NEW_YORK, utc
 
 from asyncz.triggers import DateTrigger
+from core.triggers._helpers import NEW_YORK, utc
 
 
 def test_fires_once_at_run_at() -> None:

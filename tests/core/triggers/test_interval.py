@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from core.triggers._helpers import NEW_YORK, fires, seconds_between, utc, walls
 
 from asyncz.triggers import IntervalTrigger
+from core.triggers._helpers import NEW_YORK, fires, seconds_between, utc, walls
 
 
 def test_fires_on_the_grid_from_start_at() -> None:
@@ -20,7 +20,9 @@ def test_fires_on_the_grid_from_start_at() -> None:
 def test_start_at_in_the_past_gives_the_first_grid_point_at_or_after_now() -> None:
     trigger = IntervalTrigger(hours=1, start_at=utc(2026, 1, 1, 0, 10))
     assert trigger.get_next_trigger_time(UTC, None, utc(2026, 1, 3, 5, 0)) == utc(2026, 1, 3, 5, 10)
-    assert trigger.get_next_trigger_time(UTC, None, utc(2026, 1, 3, 5, 10)) == utc(2026, 1, 3, 5, 10)
+    assert trigger.get_next_trigger_time(UTC, None, utc(2026, 1, 3, 5, 10)) == utc(
+        2026, 1, 3, 5, 10
+    )
 
 
 def test_without_start_at_the_first_fire_is_one_interval_after_creation_and_stays_put() -> None:
@@ -74,10 +76,12 @@ def test_fractional_and_combined_durations() -> None:
     assert IntervalTrigger(weeks=1, days=1).interval == timedelta(days=8)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"seconds": 0}, {"hours": -1}, {"minutes": 1, "seconds": -60}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"seconds": 0}, {"hours": -1}, {"minutes": 1, "seconds": -60}]
+)
 def test_zero_or_negative_interval_is_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="positive interval"):
-        IntervalTrigger(**kwargs)
+        IntervalTrigger(**kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", ["5", True, float("inf"), None])

@@ -4,10 +4,10 @@ import random
 from datetime import UTC, timedelta
 
 import pytest
-from core.triggers._helpers import fires, utc
 
 from asyncz.triggers import CronTrigger, IntervalTrigger, OrTrigger
 from asyncz.triggers.base import BaseTrigger
+from core.triggers._helpers import fires, utc
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,7 @@ def test_cron_jitter_delays_within_bounds_and_keeps_the_schedule() -> None:
     times = fires(trigger, utc(2026, 1, 1), 200)
     delays = [(fire - utc(2026, 1, 1)) % timedelta(minutes=10) for fire in times]
     assert all(timedelta(0) <= delay <= timedelta(seconds=120) for delay in delays)
-    assert len({delay for delay in delays}) > 100  # really random
+    assert len(set(delays)) > 100  # really random
     # every scheduled slot fired exactly once, in order
     slots = [fire.replace(second=0, microsecond=0, minute=fire.minute // 10 * 10) for fire in times]
     assert slots == [utc(2026, 1, 1) + timedelta(minutes=10 * index) for index in range(200)]
@@ -47,7 +47,9 @@ def test_jitter_larger_than_the_period_never_reaches_the_next_fire(trigger: Base
     times = fires(trigger, utc(2026, 1, 1), 300)
     assert len(times) == 300
     assert all(earlier < later for earlier, later in zip(times, times[1:], strict=False))
-    period = timedelta(milliseconds=1) if isinstance(trigger, IntervalTrigger) else timedelta(seconds=1)
+    period = (
+        timedelta(milliseconds=1) if isinstance(trigger, IntervalTrigger) else timedelta(seconds=1)
+    )
     start = utc(2026, 1, 1)
     for index, fire in enumerate(times):
         assert start + period * index <= fire < start + period * (index + 1)

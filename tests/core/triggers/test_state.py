@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from core.triggers._helpers import fires, utc
 
 from asyncz.plugins.registry import default_registry
 from asyncz.tasks.state import trigger_from_state, trigger_to_state
@@ -18,6 +17,7 @@ from asyncz.triggers import (
     IntervalTrigger,
     OrTrigger,
 )
+from core.triggers._helpers import fires, utc
 
 TRIGGERS = [
     DateTrigger("2026-03-08 02:30", timezone="America/New_York"),
@@ -75,17 +75,62 @@ def test_unknown_versions_are_rejected(cls: type[BaseTrigger], state: Any) -> No
     ("cls", "state", "message"),
     [
         (DateTrigger, {"version": 1, "timezone": "UTC"}, "lacks 'run_at'"),
-        (IntervalTrigger, {"version": 1, "interval": 0, "start_at": "2026-01-01",
-                           "end_at": None, "timezone": "UTC", "jitter": None}, "positive"),
-        (CronTrigger, {"version": 1, "fields": {"hour": "25"}, "crontab": None, "timezone": "UTC",
-                       "start_at": None, "end_at": None, "jitter": None}, "hour='25'"),
-        (CronTrigger, {"version": 1, "fields": {"hours": "1"}, "crontab": None, "timezone": "UTC",
-                       "start_at": None, "end_at": None, "jitter": None}, "invalid fields"),
-        (CronTrigger, {"version": 1, "fields": {}, "crontab": None, "timezone": "Mars/Base",
-                       "start_at": None, "end_at": None, "jitter": None}, "unknown timezone"),
+        (
+            IntervalTrigger,
+            {
+                "version": 1,
+                "interval": 0,
+                "start_at": "2026-01-01",
+                "end_at": None,
+                "timezone": "UTC",
+                "jitter": None,
+            },
+            "positive",
+        ),
+        (
+            CronTrigger,
+            {
+                "version": 1,
+                "fields": {"hour": "25"},
+                "crontab": None,
+                "timezone": "UTC",
+                "start_at": None,
+                "end_at": None,
+                "jitter": None,
+            },
+            "hour='25'",
+        ),
+        (
+            CronTrigger,
+            {
+                "version": 1,
+                "fields": {"hours": "1"},
+                "crontab": None,
+                "timezone": "UTC",
+                "start_at": None,
+                "end_at": None,
+                "jitter": None,
+            },
+            "invalid fields",
+        ),
+        (
+            CronTrigger,
+            {
+                "version": 1,
+                "fields": {},
+                "crontab": None,
+                "timezone": "Mars/Base",
+                "start_at": None,
+                "end_at": None,
+                "jitter": None,
+            },
+            "unknown timezone",
+        ),
     ],
 )
-def test_invalid_states_are_rejected(cls: type[BaseTrigger], state: dict[str, Any], message: str) -> None:
+def test_invalid_states_are_rejected(
+    cls: type[BaseTrigger], state: dict[str, Any], message: str
+) -> None:
     trigger = cls.__new__(cls)
     with pytest.raises(ValueError, match=message):
         trigger.__setstate__(state)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from core.triggers._helpers import LORD_HOWE, NEW_YORK
 
 from asyncz.triggers._timezones import (
     fixed_offset,
@@ -13,6 +12,7 @@ from asyncz.triggers._timezones import (
     repeated_span,
     timezone_name,
 )
+from core.triggers._helpers import LORD_HOWE, NEW_YORK
 
 
 @pytest.mark.parametrize(

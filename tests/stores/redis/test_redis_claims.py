@@ -23,7 +23,7 @@ def at(seconds: float) -> datetime:
 class CountingRedis(redis.Redis):
     """A client that counts the commands it sends (a script call is one EVALSHA)."""
 
-    commands: list[str]
+    commands: list[str] = []
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         self.commands.append(str(args[0]))
@@ -57,11 +57,11 @@ def lease_of(raw: redis.Redis, prefix: str, task_id: str) -> bytes | None:
 
 
 def run_lease_end(raw: redis.Redis, prefix: str, task_id: str) -> float | None:
-    return cast(float | None, raw.zscore(f"{prefix}.tasks.run_leases", task_id))
+    return raw.zscore(f"{prefix}.tasks.run_leases", task_id)
 
 
 def test_a_claim_batch_is_one_script_call(redis_url: str, prefix: str) -> None:
-    client = CountingRedis.from_url(redis_url)
+    client = CountingRedis(connection_pool=redis.ConnectionPool.from_url(redis_url))
     client.commands = []
     store = RedisStore(client=client, tasks_key=f"{prefix}.tasks", run_times_key=f"{prefix}.runs")
     store.start(None, "counted")
@@ -148,7 +148,11 @@ def test_leased_records_ahead_do_not_hide_claimable_ones(redis_url: str, prefix:
         store.insert_record(TaskRecord(f"t{i:02d}", at(i), b"x"))
     assert len(store.claim_records(at(100), 45, "alpha", at(130))) == 45
     assert [r.id for r in store.claim_records(at(100), 5, "beta", at(130))] == [
-        "t45", "t46", "t47", "t48", "t49",
+        "t45",
+        "t46",
+        "t47",
+        "t48",
+        "t49",
     ]
 
 

@@ -21,7 +21,7 @@ from asyncz.cli import _output as out
 from asyncz.cli import _view as view
 from asyncz.cli._config import build_scheduler, load_config
 from asyncz.cli._errors import OK, PROBLEMS, CLIError, one_line
-from asyncz.cli._parsing import json_option, positive_int, store_options
+from asyncz.cli._parsing import json_option, plain, positive_int, store_options
 from asyncz.cli._stores import started, store_targets
 from asyncz.exceptions import AsynczException, PluginLoadError, TaskDecodeError, UnknownPluginError
 from asyncz.plugins.registry import KINDS, PluginRegistry, default_registry
@@ -32,7 +32,7 @@ from asyncz.stores.records import RecordStore
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     doctor = commands.add_parser("doctor", help="check the installation and the stores",
-                                 description=__doc__,
+                                 description=plain(__doc__),
                                  parents=[common, store_options(), json_option()])
     doctor.add_argument("--sample", type=positive_int, default=1000, metavar="N",
                         help="decode at most N records per store (default 1000)")

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from asyncz.cli import _output as out
 from asyncz.cli._errors import OK, PROBLEMS, CLIError
-from asyncz.cli._parsing import json_option, store_options
+from asyncz.cli._parsing import json_option, plain, store_options
 from asyncz.cli._stores import opened, store_targets
 from asyncz.plugins.registry import default_registry
 from asyncz.serialization.rotation import RotationReport, reencrypt_store
@@ -26,7 +26,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                                parents=[common])
     actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
     rotate = actions.add_parser("rotate", help="re-encrypt every record with the current key",
-                                description=__doc__,
+                                description=plain(__doc__),
                                 parents=[common, store_options(), json_option()])
     rotate.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
                         help="progress bar on stderr (auto: when stderr is a terminal)")

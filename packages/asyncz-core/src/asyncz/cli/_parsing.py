@@ -16,6 +16,11 @@ class Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see: {self.prog} --help)")
 
 
+def plain(doc: str | None) -> str:
+    """A module docstring as help text (without reST literal markup)."""
+    return (doc or "").replace("``", "").replace("::\n", ":\n").strip()
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -1,8 +1,8 @@
 """``asyncz run APP``: run a scheduler in the foreground until Ctrl-C or SIGTERM.
 
 APP is ``module:attribute`` naming an ``AsyncIOScheduler`` (or a callable returning one),
-imported with the working directory on ``sys.path``; or a TOML/JSON config file (see
-``asyncz.cli._config``) whose ``[[tasks]]`` are added (or updated) at start.
+imported with the working directory on ``sys.path``; or a TOML/JSON config file whose
+``[[tasks]]`` are added (or updated) at start.
 
 The first SIGINT/SIGTERM shuts the scheduler down cleanly: no new runs start, running
 tasks finish, stores are closed. A second Ctrl-C stops at once.
@@ -20,9 +20,11 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from asyncz.cli import _config
 from asyncz.cli import _output as out
 from asyncz.cli._config import build_scheduler, load_config, looks_like_config
 from asyncz.cli._errors import OK, CLIError
+from asyncz.cli._parsing import plain
 from asyncz.schedulers import AsyncIOScheduler
 from asyncz.tasks.references import resolve_reference
 
@@ -31,8 +33,11 @@ LISTED_TASKS = 10
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    run = commands.add_parser("run", help="run a scheduler until Ctrl-C", description=__doc__,
-                              parents=[common])
+    run = commands.add_parser(
+        "run", help="run a scheduler until Ctrl-C", parents=[common],
+        description=plain(__doc__), epilog=plain(_config.__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("app", metavar="APP",
                      help="module:attribute (a scheduler or a function returning one) or a "
                           ".toml/.json config file")

@@ -49,7 +49,8 @@ def redact(url: str) -> str:
 
 def store_targets(args: Any, registry: PluginRegistry, *, every_config_store: bool = False,
                   required: bool = True) -> list[StoreTarget]:
-    """The store(s) named by ``--store``/``--store-type``/``--config`` (see ``add_store_options``).
+    """The store(s) named by ``--store``, ``--store-type`` or ``--config`` (options from
+    ``_parsing.store_options``); ``--store`` defaults to ``$ASYNCZ_STORE``.
 
     With ``--config``, one store (``--store-alias``, else ``default``, else the only one), or
     all of them when ``every_config_store``.

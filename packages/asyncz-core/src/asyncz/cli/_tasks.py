@@ -21,7 +21,7 @@ from typing import Any
 from asyncz.cli import _output as out
 from asyncz.cli import _view as view
 from asyncz.cli._errors import OK, PROBLEMS
-from asyncz.cli._parsing import json_option, store_options, tz_option
+from asyncz.cli._parsing import json_option, plain, store_options, tz_option
 from asyncz.cli._stores import opened, store_targets
 from asyncz.plugins.registry import default_registry
 from asyncz.stores.base import BaseStore
@@ -35,7 +35,7 @@ RUN_HELP = (
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     tasks = commands.add_parser("tasks", help="inspect and change the tasks of a store",
-                                description=__doc__, parents=[common])
+                                description=plain(__doc__), parents=[common])
     actions = tasks.add_subparsers(dest="action", metavar="ACTION", required=True)
     store, as_json, tz = store_options(), json_option(), tz_option()
 

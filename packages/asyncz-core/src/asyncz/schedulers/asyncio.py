@@ -16,12 +16,11 @@ from typing import Any
 from uuid import uuid4
 
 from asyncz.enums import SchedulerState
-from asyncz.events import SchedulerEvent, TaskEvent, TaskExecutionEvent, TaskSubmissionEvent
+from asyncz.events import SchedulerEvent, TaskEvent
 from asyncz.events import constants as ev
 from asyncz.exceptions import (
     ConfigurationError,
     ConflictIdError,
-    MaximumInstancesError,
     SchedulerAlreadyRunningError,
     SchedulerNotRunningError,
     TaskLookupError,
@@ -30,12 +29,16 @@ from asyncz.executors._run import RunOutcome
 from asyncz.executors.base import BaseExecutor
 from asyncz.plugins.registry import PluginRegistry, default_registry
 from asyncz.schedulers.config import (
+    Tuning,
     build_plugin,
     parse_task_defaults,
     parse_timezone,
+    parse_tuning,
     unflatten,
 )
+from asyncz.schedulers.event_loop import LoopHost
 from asyncz.schedulers.listeners import Listener, Listeners
+from asyncz.schedulers.runs import RunDispatcher
 from asyncz.schedulers.store_loop import PassResult, StoreLoop
 from asyncz.schedulers.task_factory import check_arguments, create_trigger
 from asyncz.stores.base import BaseStore
@@ -52,13 +55,8 @@ _OPTIONS = {
     "identity",
     "logger_name",
     "event_loop",
-    "store_poll_interval",
-    "store_retry_interval",
-    "lock_path",
     "registry",
-    "lease_duration",
-    "claim_batch_size",
-    "claim_retry_interval",
+    *Tuning.model_fields,
 }
 _UPDATABLE = {
     "name",
@@ -97,7 +95,7 @@ class AsyncIOScheduler:
         self._pending: list[tuple[Task, bool]] = []
         self._lock = threading.RLock()
         self.event_loop: asyncio.AbstractEventLoop | None = None
-        self._own_loop_thread: threading.Thread | None = None
+        self._runs = RunDispatcher(self)
         self._unpaused: asyncio.Event | None = None
         self.setup(global_config, **options)
 
@@ -118,23 +116,15 @@ class AsyncIOScheduler:
         self.logger = logging.getLogger(f"asyncz.schedulers{'.' + name if name else ''}")
         self.timezone: tzinfo = parse_timezone(config.get("timezone"))
         self.task_defaults = parse_task_defaults(config.get("task_defaults"))
-        self.store_poll_interval = _seconds(
-            "store_poll_interval", config.get("store_poll_interval", 5)
-        )
-        self.store_retry_interval = _seconds(
-            "store_retry_interval", config.get("store_retry_interval", 5)
-        )
-        self.lock_path: str | None = config.get("lock_path") or None
-        self.lease_duration = timedelta(
-            seconds=_seconds("lease_duration", config.get("lease_duration", 30))
-        )
-        self.claim_batch_size = int(
-            _seconds("claim_batch_size", config.get("claim_batch_size", 500))
-        )
-        self.claim_retry_interval = _seconds(
-            "claim_retry_interval", config.get("claim_retry_interval", 0.5)
-        )
+        tuning = parse_tuning(config)
+        self.store_poll_interval = tuning.store_poll_interval
+        self.store_retry_interval = tuning.store_retry_interval
+        self.lease_duration = timedelta(seconds=tuning.lease_duration)
+        self.claim_batch_size = tuning.claim_batch_size
+        self.claim_retry_interval = tuning.claim_retry_interval
+        self.lock_path = tuning.lock_path or None
         self.event_loop = config.get("event_loop")
+        self._loop_host = LoopHost(self.event_loop)
         self.listeners = Listeners(self.logger)
         self.stores.clear()
         self.executors.clear()
@@ -153,8 +143,7 @@ class AsyncIOScheduler:
         with self._lock:
             if self.state != SchedulerState.STOPPED:
                 return False
-            self._attach_loop()
-            assert self.event_loop is not None
+            self.event_loop = self._loop_host.attach()
             self.listeners.loop = self.event_loop
             if "default" not in self.executors:
                 self.add_executor(self.registry.executor_class("asyncio")(), "default")
@@ -185,7 +174,8 @@ class AsyncIOScheduler:
             for executor in self.executors.values():
                 executor.shutdown(wait)
             if wait:
-                self._drain_executors()
+                for executor in self.executors.values():
+                    self._loop_host.wait_for(executor.drain())
             for alias, store_loop in list(self._store_loops.items()):
                 try:
                     store_loop.close()
@@ -194,7 +184,8 @@ class AsyncIOScheduler:
             self._store_loops.clear()
         self.logger.info("Scheduler %s shut down", self.identity)
         self.dispatch(SchedulerEvent(ev.SCHEDULER_SHUTDOWN))
-        self._detach_loop()
+        self._loop_host.detach()
+        self.event_loop = self._loop_host.loop
         return True
 
     def pause(self) -> None:
@@ -234,50 +225,6 @@ class AsyncIOScheduler:
             loop.call_soon_threadsafe(event.set)
         if not value:
             self._unpaused = None
-
-    def _attach_loop(self) -> None:
-        if self.event_loop is not None and not self.event_loop.is_closed():
-            return
-        try:
-            self.event_loop = asyncio.get_running_loop()
-            return
-        except RuntimeError:
-            pass
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            loop.run_forever()
-
-        self._own_loop_thread = threading.Thread(target=run, name="asyncz-scheduler", daemon=True)
-        self._own_loop_thread.start()
-        ready.wait()
-        self.event_loop = loop
-
-    def _detach_loop(self) -> None:
-        thread, loop = self._own_loop_thread, self.event_loop
-        if thread is None or loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-        self._own_loop_thread = None
-        self.event_loop = None
-
-    def _drain_executors(self) -> None:
-        loop = self.event_loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            return  # cannot block our own loop; use `await scheduler.shutdown_async()`
-        for executor in self.executors.values():
-            asyncio.run_coroutine_threadsafe(executor.drain(), loop).result()
 
     async def shutdown_async(self, wait: bool = True) -> None:
         """``shutdown`` for code running on the scheduler's loop: awaits running tasks."""
@@ -457,7 +404,7 @@ class AsyncIOScheduler:
 
     def _write_new_task(self, task: Task, replace_existing: bool) -> None:
         alias = task.store_alias or "default"
-        store_loop = self._store_loop(alias)
+        store_loop = self.store_loop(alias)
         try:
             store_loop.call(store_loop.store.add_task, task)
             code = ev.TASK_ADDED
@@ -483,7 +430,10 @@ class AsyncIOScheduler:
         return any(pending is task for pending, _ in self._pending)
 
     # ================================================================== tasks: read
-    def _store_loop(self, alias: str) -> StoreLoop:
+    def find_store_loop(self, alias: str | None) -> StoreLoop | None:
+        return self._store_loops.get(alias or "")
+
+    def store_loop(self, alias: str) -> StoreLoop:
         try:
             return self._store_loops[alias]
         except KeyError:
@@ -557,7 +507,7 @@ class AsyncIOScheduler:
                     task.submitted = True
                     self._pending[index] = (task, replace)
             return
-        store_loop = self._store_loop(alias)
+        store_loop = self.store_loop(alias)
         store_loop.call(store_loop.store.update_task, task)
         self.dispatch(TaskEvent(ev.TASK_MODIFIED, alias, task.id, alias))
         store_loop.wake()
@@ -597,7 +547,7 @@ class AsyncIOScheduler:
         manual = task.copy_with(mistrigger_grace_time=None)
         loop = self.event_loop
         assert loop is not None
-        loop.call_soon_threadsafe(self._send, manual, [datetime.now(UTC)], 1)
+        loop.call_soon_threadsafe(self._runs.send, manual, [datetime.now(UTC)], 1)
         return task
 
     def delete_task(self, task_id: str | Task, store: str | None = None) -> None:
@@ -609,7 +559,7 @@ class AsyncIOScheduler:
                 raise TaskLookupError(task_id, store)
             return
         _, alias = self.lookup_task(task_id, store)
-        store_loop = self._store_loop(alias)
+        store_loop = self.store_loop(alias)
         store_loop.call(store_loop.store.delete_task, task_id)
         self.dispatch(TaskEvent(ev.TASK_REMOVED, alias, task_id, alias))
 
@@ -624,132 +574,15 @@ class AsyncIOScheduler:
 
     # ================================================================== running tasks
     def submit_runs(self, alias: str, result: PassResult) -> None:
-        """Called on the loop with a store pass's result: hand runs to executors."""
-        for task_id in result.removed:
-            self.dispatch(TaskEvent(ev.TASK_REMOVED, alias, task_id, alias))
-        for submission in result.submissions:
-            sent = self._send(submission.task, submission.run_times, submission.due_count)
-            if submission.claimed and not sent:
-                self._store_loops[alias].run_ended(submission.task)
-
-    def _send(self, task: Task, run_times: list[datetime], due_count: int) -> bool:
-        """Hand a task to its executor; False if it was not started."""
-        executor = self.executors.get(task.executor)
-        alias = task.store_alias
-        if executor is None:
-            self.logger.error(
-                "Task %r names executor %r, which does not exist; executors: %s",
-                task.id,
-                task.executor,
-                ", ".join(self.executors),
-            )
-            return False
-        try:
-            executor.send_task(task, run_times)
-        except MaximumInstancesError:
-            self.logger.warning(
-                "Run of task %r skipped: it is already running %d time(s) (max_instances)",
-                task.id,
-                task.max_instances,
-            )
-            self.dispatch(
-                TaskSubmissionEvent(ev.TASK_MAX_INSTANCES, alias, task.id, alias, None, run_times)
-            )
-            return False
-        except Exception:
-            self.logger.exception(
-                "Task %r could not be submitted to executor %r", task.id, task.executor
-            )
-            return False
-        self.dispatch(
-            TaskSubmissionEvent(
-                ev.TASK_SUBMITTED,
-                alias,
-                task.id,
-                alias,
-                None,
-                run_times,
-                due_count - len(run_times),
-            )
-        )
-        return True
+        """Called on the loop with a store pass's result."""
+        self._runs.submit(alias, result)
 
     def report_outcomes(self, task: Task, outcomes: list[RunOutcome], executor: str | None) -> None:
-        """Log and announce what happened to each run of a submission."""
-        alias = task.store_alias
-        store_loop = self._store_loops.get(alias or "")
-        if store_loop is not None and store_loop.claims:
-            store_loop.run_ended(task)
-        for outcome in outcomes:
-            lateness = (
-                (outcome.started_at - outcome.run_time).total_seconds()
-                if outcome.started_at
-                else None
-            )
-            extra = {
-                "task_id": task.id,
-                "scheduled": outcome.run_time.isoformat(),
-                "outcome": outcome.status,
-                "duration": outcome.duration,
-                "lateness": lateness,
-                "executor": executor,
-                "store": alias,
-            }
-            if outcome.status == "missed":
-                code = ev.TASK_MISSED
-                self.logger.warning(
-                    "Run of task %r scheduled at %s was missed (later than its "
-                    "mistrigger_grace_time)",
-                    task.id,
-                    outcome.run_time,
-                    extra=extra,
-                )
-            elif outcome.status == "error":
-                code = ev.TASK_ERROR
-                self.logger.error(
-                    "Task %r raised %r\n%s",
-                    task.id,
-                    outcome.exception,
-                    outcome.traceback,
-                    extra=extra,
-                )
-            else:
-                code = ev.TASK_EXECUTED
-                self.logger.info(
-                    "Task %r ran in %.3f s (scheduled %s)",
-                    task.id,
-                    outcome.duration or 0.0,
-                    outcome.run_time,
-                    extra=extra,
-                )
-            self.dispatch(
-                TaskExecutionEvent(
-                    code,
-                    alias,
-                    task.id,
-                    alias,
-                    None,
-                    outcome.run_time,
-                    outcome.started_at,
-                    outcome.duration,
-                    outcome.return_value,
-                    outcome.exception,
-                    outcome.traceback,
-                )
-            )
+        """Called by executors on the loop when a submission has finished."""
+        self._runs.report(task, outcomes, executor)
 
     def __getstate__(self) -> Any:
         raise TypeError("A scheduler cannot be serialized; pass tasks 'module:function' references")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.identity} state={self.state.name}>"
-
-
-def _seconds(option: str, value: Any) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{option}: expected a number of seconds, got {value!r}") from None
-    if seconds <= 0:
-        raise ConfigurationError(f"{option}: must be positive, got {value!r}")
-    return seconds

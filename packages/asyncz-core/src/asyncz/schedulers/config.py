@@ -180,6 +180,39 @@ class TaskDefaults(pydantic.BaseModel):
         return value
 
 
+class Tuning(pydantic.BaseModel):
+    """Scheduler knobs (seconds unless said otherwise).
+
+    ``store_poll_interval``: how often a durable store is checked for tasks other processes
+    wrote, when it offers no push signal. ``store_retry_interval``: pause after a store
+    error. ``lease_duration``: how long a claimed fire stays reserved without renewal (the
+    time another process waits before re-running the fire of a dead one). ``claim_batch_size``:
+    most fires claimed per pass. ``claim_retry_interval``: back-off while another scheduler
+    holds the due fires. ``lock_path``: optional same-host lock file per store, e.g.
+    ``"/run/app/asyncz-{store}.lock"`` (for stores without claims).
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    store_poll_interval: pydantic.PositiveFloat = 5.0
+    store_retry_interval: pydantic.PositiveFloat = 5.0
+    lease_duration: pydantic.PositiveFloat = 30.0
+    claim_batch_size: pydantic.PositiveInt = 500
+    claim_retry_interval: pydantic.PositiveFloat = 0.5
+    lock_path: str | None = None
+
+
+def parse_tuning(values: Mapping[str, Any]) -> Tuning:
+    try:
+        return Tuning(**{k: v for k, v in values.items() if k in Tuning.model_fields})
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        option = ".".join(str(part) for part in error["loc"])
+        raise ConfigurationError(
+            f"scheduler option {option!r}: {error['msg']} (got {error.get('input')!r})"
+        ) from exc
+
+
 def parse_task_defaults(values: Mapping[str, Any] | None) -> TaskDefaults:
     try:
         return TaskDefaults(**dict(values or {}))
@@ -205,10 +238,12 @@ def parse_timezone(value: str | tzinfo | None) -> tzinfo:
 
 __all__ = [
     "TaskDefaults",
+    "Tuning",
     "build_plugin",
     "instantiate",
     "parse_task_defaults",
     "parse_timezone",
+    "parse_tuning",
     "unflatten",
     "validate_options",
 ]

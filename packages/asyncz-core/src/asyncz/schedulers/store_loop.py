@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -190,14 +191,24 @@ class StoreLoop:
 
     def _advance_claimed(self) -> PassResult:
         """Claim a bounded batch under a lease, advance each fire in one conditional write,
-        keep the lease while the fire runs. See ``RecordStore.claim_records``."""
+        keep the lease while the fire runs. See ``RecordStore.claim_records``.
+
+        A pass never outlives a third of the lease: what it has not committed by then goes
+        back unclaimed, so no lease can end before its fire has started.
+        """
         store, scheduler = self.store, self.scheduler
         assert isinstance(store, RecordStore)
         owner, lease = scheduler.identity, scheduler.lease_duration
         now = datetime.now(UTC)
+        deadline = time.monotonic() + lease.total_seconds() / 3
         result = PassResult()
+        handoff = _Handoff(self, result)
         records = store.claim_records(now, scheduler.claim_batch_size, owner, now + lease)
-        for record in records:
+        for index, record in enumerate(records):
+            if time.monotonic() > deadline:
+                for unused in records[index:]:
+                    store.release_lease(unused.id, owner, delete=False)
+                break
             try:
                 task = store.decode_record(record)
             except TaskDecodeError as exc:
@@ -207,9 +218,12 @@ class StoreLoop:
             if record.lease_fire_time is not None:
                 # Its previous owner died while running this fire: run it again here.
                 fire = record.lease_fire_time
-                if store.commit_claim(record, owner, fire, now + lease):
-                    self._hold(task, finished=False)
-                    result.submissions.append(Submission(task, [fire], 1, claimed=True))
+                finished = record.next_run_time is None and (
+                    _next_fire(task, fire, now, scheduler.timezone) is None
+                )
+                if store.commit_claim(record, owner, fire, datetime.now(UTC) + lease):
+                    self._hold(task, finished)
+                    handoff.add(Submission(task, [fire], 1, claimed=True, finished=finished))
                 continue
             run_times = task.get_run_times(now)
             if not run_times:
@@ -217,13 +231,13 @@ class StoreLoop:
                 continue
             next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
             advanced = store.encode_task(task.copy_with(next_run_time=next_time))
-            if not store.commit_claim(advanced, owner, run_times[-1], now + lease):
+            if not store.commit_claim(advanced, owner, run_times[-1], datetime.now(UTC) + lease):
                 self.logger.warning("Lost the lease on task %r before running it", task.id)
                 continue
             finished = next_time is None
             self._hold(task, finished)
             submit_times = run_times[-1:] if task.coalesce else run_times
-            result.submissions.append(
+            handoff.add(
                 Submission(task, submit_times, len(run_times), claimed=True, finished=finished)
             )
         result.next_wake = store.get_next_run_time()
@@ -252,8 +266,9 @@ class StoreLoop:
         def release() -> None:
             if not store.release_lease(task_id, owner, delete=finished):
                 self.logger.warning(
-                    "Lease on task %r had expired before its run ended; another scheduler "
-                    "may have run this fire too (raise lease_duration?)",
+                    "Lease on task %r was gone when its run ended: the task was deleted, or "
+                    "the lease ended and another scheduler may have run this fire too "
+                    "(raise lease_duration?)",
                     task_id,
                 )
 
@@ -288,6 +303,7 @@ class StoreLoop:
         store, scheduler = self.store, self.scheduler
         now = datetime.now(UTC)
         result = PassResult()
+        handoff = _Handoff(self, result)
         for task in store.get_due_tasks(now):
             task.scheduler = scheduler  # type: ignore[attr-defined]
             task.store_alias = self.alias
@@ -295,7 +311,6 @@ class StoreLoop:
             if not run_times:
                 continue
             submit_times = run_times[-1:] if task.coalesce else run_times
-            result.submissions.append(Submission(task, submit_times, len(run_times)))  # type: ignore[arg-type]
             next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
             try:
                 if next_time is None:
@@ -305,6 +320,8 @@ class StoreLoop:
                     store.update_task(task.copy_with(next_run_time=next_time))  # type: ignore[attr-defined]
             except TaskLookupError:
                 self.logger.info("Task %r was removed while it was being processed", task.id)
+                continue
+            handoff.add(Submission(task, submit_times, len(run_times)))  # type: ignore[arg-type]
         result.next_wake = store.get_next_run_time()
         return result
 
@@ -327,6 +344,29 @@ class StoreLoop:
             yield True
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+
+class _Handoff:
+    """Streams submissions to the loop in chunks while a pass goes on, so the first runs
+    of a large batch start at once instead of after the whole batch is written."""
+
+    CHUNK = 64
+
+    def __init__(self, store_loop: StoreLoop, result: PassResult) -> None:
+        self.store_loop = store_loop
+        self.result = result
+        loop = store_loop.scheduler.event_loop
+        self.loop = loop if store_loop.store.blocking_io else None
+
+    def add(self, submission: Submission) -> None:
+        submissions = self.result.submissions
+        submissions.append(submission)
+        if self.loop is not None and len(submissions) >= self.CHUNK:
+            chunk = PassResult(submissions=list(submissions))
+            submissions.clear()
+            self.loop.call_soon_threadsafe(
+                self.store_loop.scheduler.submit_runs, self.store_loop.alias, chunk
+            )
 
 
 def _next_fire(task: Any, last_run: datetime, now: datetime, timezone: Any) -> datetime | None:

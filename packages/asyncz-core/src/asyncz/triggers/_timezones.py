@@ -146,23 +146,27 @@ class WallInstants(NamedTuple):
 
 
 def localize(wall: datetime, tz: tzinfo) -> WallInstants:
-    """Place the naive ``wall`` time in ``tz`` (see the module rules)."""
-    before = tz.utcoffset(wall) or _ZERO  # a naive datetime has fold=0
-    naive_utc = datetime(
-        wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond, UTC
-    )
+    """Place the naive ``wall`` time in ``tz`` (see the module rules; ``wall.fold`` is
+    ignored)."""
+    naive_utc = _rebuild(wall, UTC)
+    before = tz.utcoffset(_rebuild(wall)) or _ZERO
     if isinstance(tz, timezone):
         return WallInstants(naive_utc - before)
-    folded = datetime(
-        wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
-        fold=1,
-    )
-    after = tz.utcoffset(folded) or _ZERO
+    after = tz.utcoffset(_rebuild(wall, fold=1)) or _ZERO
     if before == after:
         return WallInstants(naive_utc - before)
     if before > after:
         return WallInstants(naive_utc - before, naive_utc - after)
     return WallInstants(transition_between(naive_utc - after, naive_utc - before, tz), in_gap=True)
+
+
+def _rebuild(wall: datetime, tz: tzinfo | None = None, fold: int = 0) -> datetime:
+    # The constructor is several times faster than datetime.replace, and this is the hot
+    # path of every cron search.
+    return datetime(
+        wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
+        tz, fold=fold,
+    )  # fmt: skip
 
 
 def repeated_span(wall: datetime, tz: tzinfo) -> tuple[datetime, datetime] | None:

@@ -28,10 +28,13 @@ class BaseTrigger(ABC):
     * ``timezone`` is the zone the trigger reads wall times in (UTC unless given). The
       ``timezone`` argument of ``get_next_trigger_time`` is accepted for compatibility and
       ignored: a trigger's own zone decides.
-    * Fire times are returned in the trigger's wall time with the fixed UTC offset in force
-      at that instant (``datetime.timezone``), never with a ``ZoneInfo``: Python compares two
-      datetimes sharing one ``ZoneInfo`` by wall time and ignores ``fold``, which would make
-      the two occurrences of a repeated (fall-back) hour compare equal.
+    * Fire times (and ``run_at``, ``start_at``, ``end_at``) are the trigger's wall time with
+      the fixed UTC offset in force at that instant (a ``datetime.timezone``), never with a
+      ``ZoneInfo``: Python compares datetimes sharing one ``ZoneInfo`` by wall time, ignoring
+      ``fold``, so the two occurrences of a repeated (fall-back) hour would compare equal.
+      ``fire.astimezone(trigger.timezone)`` gives the zone-aware view.
+    * ``previous_time`` and ``now`` may be in any zone; naive values are wall times in the
+      trigger's zone.
     * ``previous_time`` may be a jittered fire time; the next fire is computed from the
       un-jittered schedule (jitter never reaches the following fire, so "the first schedule
       point after ``previous_time``" is the right one).

@@ -35,7 +35,7 @@ class IntervalTrigger(BaseTrigger):
 
     alias: ClassVar[str] = "interval"
 
-    def __init__(  # noqa: PLR0917 (positional durations, as in APScheduler and asyncz)
+    def __init__(
         self,
         weeks: float = 0,
         days: float = 0,

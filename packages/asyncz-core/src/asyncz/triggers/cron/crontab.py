@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TypeVar
 
 from asyncz.triggers.cron.fields import (
@@ -25,6 +26,8 @@ from asyncz.triggers.cron.fields import (
 )
 from asyncz.triggers.cron.schedule import MAX_YEAR, CronSchedule
 
+ANY_YEAR = ValueField.parse("*", 1970, MAX_YEAR)
+ANY_WEEK = ValueField.parse("*", 1, 53)
 FieldT = TypeVar("FieldT", ValueField, DayOfMonthField)
 
 MACROS = {
@@ -36,9 +39,9 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-POSIX_WEEKDAYS = {name: number for number, name in enumerate(
-    ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-)}
+POSIX_WEEKDAYS = {
+    name: number for number, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])
+}
 _FIELDS_5 = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _FIELDS_6 = ("second", *_FIELDS_5)
 _SUNDAY_AS_END = re.compile(r"-sun\b")
@@ -51,13 +54,13 @@ def normalize_crontab(expression: object) -> str:
     return " ".join(expression.lower().split())
 
 
+@lru_cache(maxsize=256)
 def parse_crontab(expression: str) -> CronSchedule:
-    """The schedule of a normalized crontab line; ``ValueError`` naming the bad field."""
+    """The schedule of a normalized crontab line; ``ValueError`` naming the bad field.
+    Schedules are immutable and shared between triggers with the same line."""
     line = MACROS.get(expression, expression)
     if line.startswith("@"):
-        raise ValueError(
-            f"crontab {expression!r}: unknown macro; use one of {', '.join(MACROS)}"
-        )
+        raise ValueError(f"crontab {expression!r}: unknown macro; use one of {', '.join(MACROS)}")
     texts = line.split()
     if len(texts) not in (5, 6):
         raise ValueError(
@@ -82,10 +85,10 @@ def parse_crontab(expression: str) -> CronSchedule:
     day = parse("day-of-month", DayOfMonthField.parse)
     weekday = parse("day-of-week", _posix_weekdays)
     return CronSchedule(
-        year=ValueField.parse("*", 1970, MAX_YEAR),
+        year=ANY_YEAR,
         month=parse("month", lambda text: ValueField.parse(text, 1, 12, MONTH_NAMES)),
         day=day,
-        week=ValueField.parse("*", 1, 53),
+        week=ANY_WEEK,
         day_of_week=weekday,
         hour=parse("hour", lambda text: ValueField.parse(text, 0, 23)),
         minute=parse("minute", lambda text: ValueField.parse(text, 0, 59)),

@@ -14,12 +14,15 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-MONTH_NAMES = {name: number for number, name in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-)}
-WEEKDAY_NAMES = {name: number for number, name in enumerate(
-    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-)}
+MONTH_NAMES = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+WEEKDAY_NAMES = {
+    name: number for number, name in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+}
 _ITEM = re.compile(r"^(?:(\*)|([a-z0-9]+)(?:-([a-z0-9]+))?)(?:/(\d+))?$")
 _ORDINAL = re.compile(r"^(1st|2nd|3rd|4th|5th|last) ([a-z]{3})$")
 _SEPARATOR = re.compile(r"\s*([-/,])\s*")

@@ -50,7 +50,7 @@ class CronSchedule:
             # ``after`` lies in a repeated (fall-back) period and so does the next match.
             if not local.fold:
                 return localize(match, tz).first
-            if True:
+            if self.hour.full:
                 return localize(match, tz).second
             match = self.next_wall_time(span[1])
         elif span is not None and not local.fold and self.hour.full:

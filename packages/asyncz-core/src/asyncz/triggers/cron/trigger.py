@@ -56,7 +56,7 @@ class CronTrigger(BaseTrigger):
 
     alias: ClassVar[str] = "cron"
 
-    def __init__(  # noqa: PLR0917 (positional fields, as in APScheduler and asyncz)
+    def __init__(
         self,
         year: FieldValue = None,
         month: FieldValue = None,

@@ -51,6 +51,13 @@ def _decode_time(raw: bytes) -> int | None:
 
 
 def _decode_id(raw: bytes) -> str:
+    inner = raw[1:-1]
+    if raw[:1] == raw[-1:] == b'"' and len(raw) >= 2 and b"\\" not in inner and b'"' not in inner:
+        # Fast path (most ids): nothing escaped, and the encoder writes ASCII only.
+        try:
+            return inner.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"bad task id {raw[:60]!r}") from exc
     try:
         task_id = json.loads(raw)
     except ValueError as exc:

@@ -34,9 +34,10 @@ from typing import Any
 
 from asyncz.exceptions import ConfigurationError, ConflictIdError, StoreUnavailableError
 from asyncz.serialization import Serializer, TaskCodec
+from asyncz.stores.base import BaseStore
 from asyncz.stores.file._format import DELETE, SET, FormatError, task_header
 from asyncz.stores.file._index import Journal, write_file_atomically, write_temp_file
-from asyncz.stores.file._layout import Layout, read_file, read_header
+from asyncz.stores.file._layout import REASON_SUFFIX, Layout, read_file, read_header
 from asyncz.stores.file._names import file_stem, task_id_of_stem
 from asyncz.stores.file._records import QuarantineReader, RecordReader
 from asyncz.stores.records import (
@@ -68,7 +69,7 @@ class FileStore(RecordStore):
       :class:`~asyncz.stores.records.RecordStore`.
     """
 
-    display_name = "FileStore"
+    display_name = "file"
     namespace = "file:tasks"
 
     def __init__(
@@ -126,7 +127,7 @@ class FileStore(RecordStore):
         super().shutdown()
 
     def describe(self) -> str:
-        return f"{self.display_name} (alias {self.alias!r}) [directory {self.directory}]"
+        return f"{BaseStore.describe(self)} [directory {self.directory}]"
 
     def _open(self) -> None:
         with self._mutex:
@@ -415,9 +416,10 @@ def _check_suffix(suffix: str) -> None:
         not isinstance(suffix, str)
         or not suffix.startswith(".")
         or len(suffix) > 32
+        or suffix == REASON_SUFFIX
         or any(char in suffix for char in "/\\\0")
     ):
         raise ConfigurationError(
-            f"FileStore suffix must start with '.', be at most 32 characters and hold no path "
-            f"separator, got {suffix!r} (default: '.task')"
+            f"FileStore suffix must start with '.', be at most 32 characters, hold no path "
+            f"separator and not be {REASON_SUFFIX!r}; got {suffix!r} (default: '.task')"
         )

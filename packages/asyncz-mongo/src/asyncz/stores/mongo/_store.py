@@ -2,14 +2,20 @@
 
 Document shape (namespace ``"<database>.<collection>"``)::
 
-    {_id: task id, next_run_time: int64 epoch microseconds | null, payload: binary}
+    {_id: task id, next_run_time: int64 epoch microseconds | null, payload: binary,
+     lease?: {owner, until, fire, token}}
+
+``lease`` is there only while a scheduler holds the task (see ``_leases``); reads ignore it
+and user writes keep it.
 
 A record that cannot be read stays in the same collection with a ``quarantine``
 sub-document ``{reason, since}`` and ``next_run_time: null``. Keeping it there is what makes
 "an id that is live or quarantined cannot be added again" atomic without transactions: the
-unique ``_id`` index refuses the insert. Live queries exclude quarantined documents.
+unique ``_id`` index refuses the insert. Live queries exclude quarantined documents; a
+quarantined document holds no lease.
 
-Every write touches one document, so each is atomic on any MongoDB deployment.
+Every write touches one document (a claim's ``update_many`` decides document by document),
+so each is atomic on any MongoDB deployment.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from typing import Any, ClassVar, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import pymongo.errors
 from bson.binary import Binary
@@ -28,6 +34,8 @@ from pymongo.collection import Collection
 from asyncz.exceptions import ConfigurationError, ConflictIdError, StoreUnavailableError
 from asyncz.serialization import TaskCodec
 from asyncz.serialization.serializers import Serializer
+from asyncz.stores.mongo import _leases
+from asyncz.stores.mongo._changes import open_change_listener
 from asyncz.stores.mongo._connection import build_client, describe_server, is_too_large, too_large
 from asyncz.stores.records import (
     QuarantinedRecord,
@@ -43,10 +51,10 @@ R = TypeVar("R")
 
 Document = dict[str, Any]
 
-LIVE: Document = {"quarantine": {"$exists": False}}
+LIVE = _leases.LIVE
 QUARANTINED: Document = {"quarantine": {"$exists": True}}
 SCHEDULED: Document = {"next_run_time": {"$ne": None}}
-BY_RUN_TIME = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+BY_RUN_TIME = _leases.BY_RUN_TIME
 INDEX_NAME = "asyncz_next_run_time"
 
 
@@ -74,6 +82,7 @@ class MongoDBStore(RecordStore):
     """
 
     display_name = "mongodb"
+    supports_claims: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -131,6 +140,7 @@ class MongoDBStore(RecordStore):
         try:
             self.tasks.database.command("ping")
             self.tasks.create_index(BY_RUN_TIME, name=INDEX_NAME)
+            self.tasks.create_index(_leases.LEASE_INDEX, name=_leases.LEASE_INDEX_NAME, sparse=True)
         except pymongo.errors.PyMongoError as exc:
             raise self.unavailable(exc) from exc
         super().start(scheduler, alias)
@@ -165,7 +175,8 @@ class MongoDBStore(RecordStore):
     @_speaks_to_server
     def replace_record(self, record: TaskRecord) -> None:
         try:
-            result = self.tasks.replace_one({"_id": record.id, **LIVE}, _document(record))
+            # $set, not a replacement: a lease a scheduler holds on the task stays.
+            result = self.tasks.update_one({"_id": record.id, **LIVE}, {"$set": _fields(record)})
         except (pymongo.errors.DocumentTooLarge, pymongo.errors.OperationFailure) as exc:
             self._reraise_size(record, exc)
         if result.matched_count == 0:
@@ -184,20 +195,60 @@ class MongoDBStore(RecordStore):
     def quarantine_record(self, task_id: str, reason: str) -> None:
         aside = {"reason": reason, "since": datetime.now(UTC)}
         self.tasks.update_one(
-            {"_id": task_id, **LIVE}, {"$set": {"quarantine": aside, "next_run_time": None}}
+            {"_id": task_id, **LIVE},
+            {"$set": {"quarantine": aside, "next_run_time": None}, "$unset": {"lease": ""}},
         )
 
     @_speaks_to_server
     def restore_record(self, record: TaskRecord) -> None:
         result = self.tasks.update_one(
             {"_id": record.id, **QUARANTINED},
-            {
-                "$set": {"next_run_time": _int64(record), "payload": Binary(record.payload)},
-                "$unset": {"quarantine": ""},
-            },
+            {"$set": _fields(record), "$unset": {"quarantine": ""}},
         )
         if result.matched_count == 0:
             raise missing(record.id, self)
+
+    # ----------------------------------------------------------------- claims
+    @_speaks_to_server
+    def claim_records(
+        self, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[TaskRecord]:
+        """Four round trips per batch, whatever its size (see ``_leases``)."""
+        if limit <= 0:
+            return []
+        return [
+            _record(document, lease_fire_time=_leases.lease_fire_time(document))
+            for document in _leases.claim(self.tasks, now, limit, owner, until)
+        ]
+
+    @_speaks_to_server
+    def commit_claim(
+        self, record: TaskRecord, owner: str, fire_time: datetime, until: datetime
+    ) -> bool:
+        try:
+            return _leases.commit(self.tasks, record, _fields(record), owner, fire_time, until)
+        except (pymongo.errors.DocumentTooLarge, pymongo.errors.OperationFailure) as exc:
+            self._reraise_size(record, exc)
+
+    @_speaks_to_server
+    def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
+        return _leases.release(self.tasks, task_id, owner, delete)
+
+    @_speaks_to_server
+    def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
+        if not task_ids:
+            return []
+        return _leases.extend(self.tasks, task_ids, owner, until)
+
+    # ----------------------------------------------------------------- change signal
+    def subscribe_changes(self, callback: Callable[[], None]) -> Callable[[], None] | None:
+        """A change stream read by a daemon thread, where the deployment has change
+        streams (replica sets, sharded clusters); ``None`` on a standalone server, so the
+        scheduler polls instead."""
+        try:
+            return open_change_listener(self.tasks, callback, self.logger)
+        except pymongo.errors.ConnectionFailure as exc:
+            raise self.unavailable(exc) from exc
 
     def _reraise_size(self, record: TaskRecord, exc: Exception) -> NoReturn:
         if isinstance(exc, pymongo.errors.DocumentTooLarge) or (
@@ -250,11 +301,17 @@ def _int64(record: TaskRecord) -> Int64 | None:
     return None if micros is None else Int64(micros)
 
 
+def _fields(record: TaskRecord) -> Document:
+    """What a write of ``record`` sets: everything but the id and a lease."""
+    return {"next_run_time": _int64(record), "payload": Binary(record.payload)}
+
+
 def _document(record: TaskRecord) -> Document:
-    return {"_id": record.id, "next_run_time": _int64(record), "payload": Binary(record.payload)}
+    return {"_id": record.id, **_fields(record)}
 
 
-def _record(document: Document) -> TaskRecord:
+def _record(document: Document, lease_fire_time: datetime | None = None) -> TaskRecord:
     micros = document.get("next_run_time")
     moment = None if micros is None else from_micros(int(micros))
-    return TaskRecord(str(document["_id"]), moment, bytes(document["payload"]))
+    payload = bytes(document["payload"])
+    return TaskRecord(str(document["_id"]), moment, payload, lease_fire_time=lease_fire_time)

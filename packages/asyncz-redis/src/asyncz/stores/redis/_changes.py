@@ -1,15 +1,21 @@
 """The store's wake-up signal: a pub/sub subscription read by a daemon thread.
 
 Every write script PUBLISHes on ``<tasks key>.changes`` (see ``_scripts``). The listener
-calls the scheduler's callback for each message, and also for each (re)subscription
-confirmation: messages published while the connection was down are lost, so a scheduler
-that reconnects looks at the store once more rather than trust that nothing happened.
+calls the scheduler's callback when a message arrives, and also after each (re)subscription:
+messages published while the connection was down are lost, so a scheduler that reconnects
+looks at the store once more rather than trust that nothing happened.
+
+A burst of changes (a thousand tasks added in a loop, a batch of claimed fires committed)
+becomes one call at once and then at most one call per ``COALESCE`` seconds: every wake
+costs each scheduler a pass over the store, and a call per message would keep them all
+busy while the burst lasts.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import redis
@@ -17,6 +23,9 @@ import redis.client
 
 #: How long one read waits for a message; also the most ``stop`` waits for the thread.
 READ_TIMEOUT = 0.1
+
+#: Least time between two calls of the callback.
+COALESCE = 0.05
 
 #: Pause between attempts while the server cannot be reached (the client's own retries,
 #: about 2.5 s, come on top of it).
@@ -64,9 +73,14 @@ class ChangeListener:
 
     def _listen(self) -> None:
         lost = False
+        pending = False  # a change arrived that the callback has not been told about
+        quiet_until = 0.0  # no call before this (monotonic) time
         while not self._stopping.is_set():
+            wait = READ_TIMEOUT
+            if pending:
+                wait = min(wait, max(0.0, quiet_until - time.monotonic()))
             try:
-                message = self._pubsub.get_message(timeout=READ_TIMEOUT)
+                message = self._pubsub.get_message(timeout=wait)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if self._stopping.is_set():
                     break
@@ -89,7 +103,10 @@ class ChangeListener:
             if lost:
                 self._logger.info("Change notifications of %s are back", self._channel)
                 lost = False
-            if message is not None:
+            pending = pending or message is not None
+            if pending and time.monotonic() >= quiet_until:
+                pending = False
+                quiet_until = time.monotonic() + COALESCE
                 self._notify()
 
     def _notify(self) -> None:

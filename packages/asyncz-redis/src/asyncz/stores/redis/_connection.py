@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from asyncz.exceptions import ConfigurationError
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
+
+from asyncz.exceptions import ConfigurationError
 
 #: Commands that fail on a dropped connection (server restart, failover, network blip) are
 #: retried with growing pauses: 0.05 s, 0.1 s, ... capped at 1 s, about 2.5 s in all.

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 import redis
+
 from asyncz.exceptions import ConfigurationError, ConflictIdError, StoreUnavailableError
 from asyncz.serialization import TaskCodec
 from asyncz.serialization.serializers import Serializer
@@ -290,8 +291,10 @@ class RedisStore(RecordStore):
     def commit_claim(
         self, record: TaskRecord, owner: str, fire_time: datetime, until: datetime
     ) -> bool:
-        arguments = [record.id, record.payload, _score(record), owner]
-        return bool(self._commit(self._keys, [*arguments, to_micros(fire_time), to_micros(until)]))
+        fire, end = to_micros(fire_time), to_micros(until)
+        return bool(
+            self._commit(self._keys, [record.id, record.payload, _score(record), owner, fire, end])
+        )
 
     @_speaks_to_server
     def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from asyncz.exceptions import ConfigurationError, ConflictIdError, TaskEncodeError
 from asyncz.serialization import Serializer, TaskCodec
+from asyncz.stores.base import BaseStore
 from asyncz.stores.records import (
     QuarantinedRecord,
     RecordStore,
@@ -58,10 +59,10 @@ class SQLAlchemyStore(RecordStore):
     * ``serializer``, ``pickle_protocol``, ``encryption_key``, ``codec``: see
       :class:`~asyncz.stores.records.RecordStore`.
     * any other keyword goes to ``sqlalchemy.create_engine()`` (``pool_pre_ping`` defaults
-      to True; ignored when ``database`` is an Engine).
+      to True); refused when ``database`` is an Engine.
     """
 
-    display_name = "SQLAlchemyStore"
+    display_name = "sqlalchemy"
 
     def __init__(
         self,
@@ -86,6 +87,12 @@ class SQLAlchemyStore(RecordStore):
                 f"characters, got {tablename!r}"
             )
         if isinstance(database, Engine):
+            if engine_options:
+                raise ConfigurationError(
+                    f"SQLAlchemyStore got a ready Engine and engine options "
+                    f"{sorted(engine_options)}: pass the options to create_engine() yourself, "
+                    "or give a URL instead of the Engine"
+                )
             self.engine = database
             self._owns_engine = False
         else:
@@ -93,7 +100,7 @@ class SQLAlchemyStore(RecordStore):
             self._owns_engine = True
         self.url = self.engine.url
         self.tablename = tablename
-        self.namespace = tablename  # type: ignore[misc]
+        self.namespace = tablename
         self._metadata, self.tasks, self.quarantine = build_tables(tablename)
 
     # ----------------------------------------------------------------- lifecycle
@@ -124,10 +131,10 @@ class SQLAlchemyStore(RecordStore):
         super().shutdown()
 
     def describe(self) -> str:
-        return f"{self._who()} [table {self.tablename} in {describe_target(self.url)}]"
+        return f"{BaseStore.describe(self)} [table {self.tablename} in {describe_target(self.url)}]"
 
     def _who(self) -> str:
-        return f"{self.display_name} (alias {self.alias!r})"
+        return f"{type(self).__name__} (alias {self.alias!r})"
 
     # ----------------------------------------------------------------- plumbing
     def _run(self, work: Callable[[Connection], T]) -> T:
@@ -136,13 +143,15 @@ class SQLAlchemyStore(RecordStore):
             try:
                 with self.engine.begin() as connection:
                     return work(connection)
-            except OperationalError as exc:
+            except DBAPIError as exc:
                 if attempt == 1 and exc.connection_invalidated:
                     self.logger.warning(
                         "%s lost its connection (%s); retrying once", self._who(), exc.orig
                     )
                     continue
-                raise unavailable(self.url, self._who(), exc, starting=False) from exc
+                if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                    raise unavailable(self.url, self._who(), exc, starting=False) from exc
+                raise
         raise AssertionError("unreachable")
 
     @staticmethod

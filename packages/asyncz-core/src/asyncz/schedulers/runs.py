@@ -1,0 +1,142 @@
+"""From due tasks to executors, and from finished runs to logs and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from asyncz.events import TaskEvent, TaskExecutionEvent, TaskSubmissionEvent
+from asyncz.events import constants as ev
+from asyncz.exceptions import MaximumInstancesError
+from asyncz.executors._run import RunOutcome
+
+if TYPE_CHECKING:
+    from asyncz.schedulers.asyncio import AsyncIOScheduler
+    from asyncz.schedulers.store_loop import PassResult
+    from asyncz.tasks.task import Task
+
+
+class RunDispatcher:
+    """Runs on the scheduler's loop. Hands runs to executors (``max_instances`` decides
+    there) and turns every outcome into one structured log line and one event."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self.scheduler = scheduler
+
+    def submit(self, alias: str, result: PassResult) -> None:
+        scheduler = self.scheduler
+        for task_id in result.removed:
+            scheduler.dispatch(TaskEvent(ev.TASK_REMOVED, alias, task_id, alias))
+        for submission in result.submissions:
+            sent = self.send(submission.task, submission.run_times, submission.due_count)
+            if submission.claimed and not sent:
+                scheduler.store_loop(alias).run_ended(submission.task)
+
+    def send(self, task: Task, run_times: list[datetime], due_count: int) -> bool:
+        """Hand a task to its executor; False if it was not started."""
+        scheduler = self.scheduler
+        executor = scheduler.executors.get(task.executor)
+        alias = task.store_alias
+        if executor is None:
+            scheduler.logger.error(
+                "Task %r names executor %r, which does not exist; executors: %s",
+                task.id,
+                task.executor,
+                ", ".join(scheduler.executors),
+            )
+            return False
+        try:
+            executor.send_task(task, run_times)
+        except MaximumInstancesError:
+            scheduler.logger.warning(
+                "Run of task %r skipped: it is already running %d time(s) (max_instances)",
+                task.id,
+                task.max_instances,
+            )
+            scheduler.dispatch(
+                TaskSubmissionEvent(ev.TASK_MAX_INSTANCES, alias, task.id, alias, None, run_times)
+            )
+            return False
+        except Exception:
+            scheduler.logger.exception(
+                "Task %r could not be submitted to executor %r", task.id, task.executor
+            )
+            return False
+        scheduler.dispatch(
+            TaskSubmissionEvent(
+                ev.TASK_SUBMITTED,
+                alias,
+                task.id,
+                alias,
+                None,
+                run_times,
+                due_count - len(run_times),
+            )
+        )
+        return True
+
+    def report(self, task: Task, outcomes: list[RunOutcome], executor: str | None) -> None:
+        """Log and announce what happened to each run of a submission."""
+        scheduler = self.scheduler
+        alias = task.store_alias
+        store_loop = scheduler.find_store_loop(alias)
+        if store_loop is not None and store_loop.claims:
+            store_loop.run_ended(task)
+        logger = scheduler.logger
+        for outcome in outcomes:
+            lateness = (
+                (outcome.started_at - outcome.run_time).total_seconds()
+                if outcome.started_at
+                else None
+            )
+            extra = {
+                "task_id": task.id,
+                "scheduled": outcome.run_time.isoformat(),
+                "outcome": outcome.status,
+                "duration": outcome.duration,
+                "lateness": lateness,
+                "executor": executor,
+                "store": alias,
+            }
+            if outcome.status == "missed":
+                code = ev.TASK_MISSED
+                logger.warning(
+                    "Run of task %r scheduled at %s was missed (later than its "
+                    "mistrigger_grace_time)",
+                    task.id,
+                    outcome.run_time,
+                    extra=extra,
+                )
+            elif outcome.status == "error":
+                code = ev.TASK_ERROR
+                logger.error(
+                    "Task %r raised %r\n%s",
+                    task.id,
+                    outcome.exception,
+                    outcome.traceback,
+                    extra=extra,
+                )
+            else:
+                code = ev.TASK_EXECUTED
+                logger.info(
+                    "Task %r ran in %.3f s (scheduled %s)",
+                    task.id,
+                    outcome.duration or 0.0,
+                    outcome.run_time,
+                    extra=extra,
+                )
+            scheduler.dispatch(
+                TaskExecutionEvent(
+                    code,
+                    alias,
+                    task.id,
+                    alias,
+                    None,
+                    outcome.run_time,
+                    outcome.started_at,
+                    outcome.duration,
+                    outcome.return_value,
+                    outcome.exception,
+                    outcome.traceback,
+                )
+            )
