@@ -30,7 +30,7 @@ class Row:
     unit: str
     higher_better: bool
     values: dict[str, float | None]
-    partial: set[str]
+    partial: list[str]
     target: str = ""
     status: str = ""
 
@@ -71,9 +71,9 @@ def build_rows(results: Results, projects: Sequence[str], backends: Sequence[str
     for backend in backends:
         for key, label, unit, higher in metric_rows(due_ns, backend):
             values = {p: value(results, p, backend, key) for p in projects}
-            partial = {
+            partial = [
                 p for p in projects if (entry(results, p, backend, key) or {}).get("partial")
-            }
+            ]
             row = Row(backend, key, label, unit, higher, values, partial)
             check_target(row, results, due_ns)
             rows.append(row)
@@ -151,7 +151,7 @@ def render(rows: Sequence[Row], projects: Sequence[str], labels: dict[str, str],
             for peer in peers:
                 theirs = row.values.get(peer)
                 ratio = None if ours is None or not theirs else ours / theirs
-                cells.append("-" if ratio is None else f"{ratio:.2f}x")
+                cells.append("-" if ratio is None else f"{ratio:.{3 if ratio < 0.1 else 2}f}x")
         cells += ["higher" if row.higher_better else "lower", row.target, row.status]
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]

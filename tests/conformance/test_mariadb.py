@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +15,14 @@ from stores.sqlalchemy.sql_backdoor import table_bytes
 
 
 class TestMariaDBStore(StoreConformance):
+    claims = True
+
     @pytest.fixture
-    def store_factory(self, mariadb_db_url: str) -> Callable[..., BaseStore]:
+    def store_factory(self, mariadb_module_db_url: str) -> Callable[..., BaseStore]:
+        tablename = f"t_{uuid.uuid4().hex[:16]}"  # this test's own tables
+
         def make(**options: Any) -> BaseStore:
-            return SQLAlchemyStore(mariadb_db_url, **options)
+            return SQLAlchemyStore(mariadb_module_db_url, tablename=tablename, **options)
 
         return make
 

@@ -7,13 +7,14 @@
 * ``postgres_url`` (session): its SQLAlchemy URL, e.g.
   ``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``.
 * ``postgres_db_url`` (function): a fresh database for one test (CREATE DATABASE takes
-  ~20 ms), dropped afterwards.
+  ~20 ms), dropped afterwards; ``postgres_module_db_url`` (module): one for a whole module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -144,6 +145,14 @@ class ExternalPostgres:
         pytest.skip("the PostgreSQL server comes from ASYNCZ_TEST_POSTGRES_URL: not restarted")
 
 
+def _with_driver(url: str) -> str:
+    """``postgresql://...`` -> ``postgresql+psycopg://...`` when psycopg2 is not installed."""
+    parsed = make_url(url)
+    if "+" in parsed.drivername or importlib.util.find_spec("psycopg2") is not None:
+        return url
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
 def _tmpfs() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
@@ -152,7 +161,7 @@ def _tmpfs() -> str | None:
 def postgres_server() -> Iterator[PostgresServer | ExternalPostgres]:
     given = env_url("POSTGRES")
     if given:
-        yield ExternalPostgres(given)
+        yield ExternalPostgres(_with_driver(given))
         return
     bindir = _bindir()
     if bindir is None:
@@ -171,16 +180,30 @@ def postgres_url(postgres_server: PostgresServer | ExternalPostgres) -> str:
     return postgres_server.url
 
 
-@pytest.fixture
-def postgres_db_url(postgres_url: str) -> Iterator[str]:
-    """A URL to a database created for this test alone."""
+@contextlib.contextmanager
+def _fresh_database(server_url: str) -> Iterator[str]:
     name = f"asyncz_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_db_url(postgres_url: str) -> Iterator[str]:
+    """A URL to a database created for this test alone."""
+    with _fresh_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_module_db_url(postgres_url: str) -> Iterator[str]:
+    """A URL to a database shared by one test module (its tests keep apart by table name):
+    for suites where CREATE/DROP DATABASE per test would dominate the run time."""
+    with _fresh_database(postgres_url) as url:
+        yield url

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from asyncz.exceptions import ConflictIdError
 from asyncz.stores.file import FileStore
 from asyncz.stores.file._format import SET, journal_line, parse_task_header
 from asyncz.stores.file._layout import JOURNAL_NAME
@@ -171,3 +172,25 @@ def test_damaged_task_file_is_reported_for_quarantine_not_dropped(
     (entry,) = store.quarantined_records()
     assert (entry.record.id, entry.record.payload, entry.reason) == ("broken", damage, "damaged")
     store.shutdown()
+
+
+def test_a_writer_ignoring_the_lock_never_gets_its_file_overwritten(
+    task_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the name appears between the existence check and the link (a process that does
+    not take the lock), the insert fails and the index keeps describing the file on disk."""
+    store = _open(task_dir)
+    store.insert_record(TaskRecord("taken", T0, b"original"))
+    monkeypatch.setattr(os.path, "lexists", lambda path: False)  # the check misses it
+    with pytest.raises(ConflictIdError):
+        store.insert_record(TaskRecord("taken", T0 + timedelta(hours=1), b"intruder"))
+    monkeypatch.undo()
+    assert store.fetch_record("taken") == TaskRecord("taken", T0, b"original")
+    assert store.earliest_run_time() == T0
+    assert [r.payload for r in store.due_records(T0)] == [b"original"]
+    # The lock was released properly: another instance can write at once.
+    other = _open(task_dir)
+    other.insert_record(TaskRecord("next", T0, b"x"))
+    assert [r.id for r in store.due_records(T0)] == ["next", "taken"]
+    store.shutdown()
+    other.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,20 +65,23 @@ def test_compaction_by_one_instance_is_followed_by_the_other(
     reader.shutdown()
 
 
-def _insert_contended(directory: str, worker: int, barrier: object, results: object) -> None:
-    store = _open(directory)
-    barrier.wait()  # type: ignore[attr-defined]
+def _insert_contended(directory: str, worker: int, barrier: Any, results: Any) -> None:
     try:
-        store.insert_record(TaskRecord("contended", T0, f"worker {worker}".encode()))
-        outcome = "added"
-    except ConflictIdError:
-        outcome = "conflict"
-    for number in range(40):
-        store.insert_record(
-            TaskRecord(f"w{worker}-{number:02d}", T0 + timedelta(seconds=number), b"")
-        )
-    results.put(outcome)  # type: ignore[attr-defined]
-    store.shutdown()
+        store = _open(directory)
+        barrier.wait(timeout=30)
+        try:
+            store.insert_record(TaskRecord("contended", T0, f"worker {worker}".encode()))
+            outcome = "added"
+        except ConflictIdError:
+            outcome = "conflict"
+        for number in range(40):
+            run_at = T0 + timedelta(seconds=number)
+            store.insert_record(TaskRecord(f"w{worker}-{number:02d}", run_at, b""))
+        results.put(outcome)
+        store.shutdown()
+    except BaseException as exc:
+        results.put(f"worker {worker} failed: {type(exc).__name__}: {exc}")
+        barrier.abort()
 
 
 def test_processes_racing_on_one_id_admit_exactly_one(task_dir: Path) -> None:

@@ -72,6 +72,7 @@ def test_a_given_engine_is_used_but_not_disposed(
     disposed: list[bool] = []
     monkeypatch.setattr(engine, "dispose", lambda *a, **k: disposed.append(True))
     store = SQLAlchemyStore(engine)
+    assert store.tablename == store.namespace == "asyncz_store"
     store.start(None, "given")
     store.insert_record(TaskRecord("t", T0, b"x"))
     store.shutdown()
@@ -146,25 +147,31 @@ def test_a_stopped_server_while_running_is_store_unavailable(
 
 
 # ----------------------------------------------------------------------- processes
-def _insert_contended(url: str, worker: int, barrier: Any, results: Any) -> None:
-    barrier.wait()
-    store = SQLAlchemyStore(url)
-    store.start(None, f"worker-{worker}")  # all create the tables at once
-    barrier.wait()
+def _insert_contended(url: str, table: str, worker: int, barrier: Any, results: Any) -> None:
     try:
-        store.insert_record(TaskRecord("contended", T0, f"worker {worker}".encode()))
-        results.put("added")
-    except ConflictIdError:
-        results.put("conflict")
-    finally:
-        store.shutdown()
+        barrier.wait(timeout=30)
+        store = SQLAlchemyStore(url, tablename=table)
+        store.start(None, f"worker-{worker}")  # all create the tables at once
+        barrier.wait(timeout=30)
+        try:
+            store.insert_record(TaskRecord("contended", T0, f"worker {worker}".encode()))
+            results.put("added")
+        except ConflictIdError:
+            results.put("conflict")
+        finally:
+            store.shutdown()
+    except BaseException as exc:
+        results.put(f"worker {worker} failed: {type(exc).__name__}: {exc}")
+        barrier.abort()
 
 
-def test_processes_starting_then_racing_on_one_id_admit_exactly_one(sql_url: str) -> None:
+def test_processes_starting_then_racing_on_one_id_admit_exactly_one(
+    sql_url: str, tablename: str
+) -> None:
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(3), context.Queue()
     children = [
-        context.Process(target=_insert_contended, args=(sql_url, n, barrier, results))
+        context.Process(target=_insert_contended, args=(sql_url, tablename, n, barrier, results))
         for n in range(3)
     ]
     for child in children:
@@ -173,7 +180,7 @@ def test_processes_starting_then_racing_on_one_id_admit_exactly_one(sql_url: str
         child.join(timeout=60)
         assert child.exitcode == 0
     assert sorted(results.get(timeout=5) for _ in children) == ["added", "conflict", "conflict"]
-    store = SQLAlchemyStore(sql_url)
+    store = SQLAlchemyStore(sql_url, tablename=tablename)
     store.start(None, "check")
     assert [r.id for r in store.iter_records()] == ["contended"]
     store.shutdown()

@@ -46,9 +46,9 @@ def _fill(store: SQLAlchemyStore) -> None:
     with store.engine.begin() as connection:
         connection.execute(insert(store.tasks), rows)
         if store.engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE asyncz_store"))
+            connection.execute(text(f"ANALYZE {store.tablename}"))
         elif store.engine.dialect.name in ("mysql", "mariadb"):
-            connection.execute(text("ANALYZE TABLE asyncz_store"))
+            connection.execute(text(f"ANALYZE TABLE {store.tablename}"))
 
 
 def _plan(connection: Connection, statement: str, parameters: Any) -> str:
@@ -71,7 +71,7 @@ def test_due_query_and_earliest_run_time_use_the_index(open_store: OpenStore) ->
     with store.engine.connect() as connection:
         due_plan = _plan(connection, due_sql, due_params)
         min_plan = _plan(connection, min_sql, min_params)
-    index = "ix_asyncz_store_next_run_time"
+    index = f"ix_{store.tablename}_next_run_time"
     dialect = store.engine.dialect.name
     if dialect == "postgresql":
         assert index in due_plan and "Seq Scan" not in due_plan and "Sort" not in due_plan

@@ -115,6 +115,9 @@ def test_conflicts_and_missing_ids(open_store: OpenStore) -> None:
         store.remove_record("ghost")
     record = store.fetch_record("t")
     assert record is not None and record.payload == b"first"
+    # Rewriting identical values still finds the row (MySQL counts matched, not changed).
+    store.replace_record(record)
+    assert store.fetch_record("t") == record
 
 
 def test_quarantine_keeps_the_row_with_its_reason(open_store: OpenStore) -> None:
@@ -146,22 +149,24 @@ def test_two_stores_share_one_table(open_store: OpenStore) -> None:
     assert [(r.id, r.next_run_time) for r in first.iter_records()] == [("a", None)]
 
 
-def test_tables_are_separate_per_tablename(open_store: OpenStore) -> None:
-    alpha, beta = open_store(tablename="alpha_tasks"), open_store(tablename="beta_tasks")
+def test_tables_are_separate_per_tablename(open_store: OpenStore, tablename: str) -> None:
+    a, b = f"{tablename}_a", f"{tablename}_b"
+    alpha, beta = open_store(tablename=a), open_store(tablename=b)
     alpha.insert_record(TaskRecord("t", T0, b"alpha"))
     assert beta.fetch_record("t") is None
-    assert (alpha.namespace, beta.namespace) == ("alpha_tasks", "beta_tasks")
+    assert (alpha.namespace, beta.namespace) == (a, b)
     names = set(inspect(alpha.engine).get_table_names())
-    assert {"alpha_tasks", "alpha_tasks_quarantine", "beta_tasks", "beta_tasks_quarantine"} <= names
+    assert {a, f"{a}_quarantine", b, f"{b}_quarantine"} <= names
 
 
 def test_schema_has_the_time_index_and_large_payload_column(open_store: OpenStore) -> None:
     store = open_store()
     inspector = inspect(store.engine)
-    indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("asyncz_store")}
-    assert indexes["ix_asyncz_store_next_run_time"] == ["next_run_time", "id"]
-    assert inspector.get_pk_constraint("asyncz_store")["constrained_columns"] == ["id"]
-    payload_type = {c["name"]: str(c["type"]) for c in inspector.get_columns("asyncz_store")}
+    table = store.tablename
+    indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table)}
+    assert indexes[f"ix_{table}_next_run_time"] == ["next_run_time", "id"]
+    assert inspector.get_pk_constraint(table)["constrained_columns"] == ["id"]
+    payload_type = {c["name"]: str(c["type"]) for c in inspector.get_columns(table)}
     expected = {"sqlite": "BLOB", "postgresql": "BYTEA", "mysql": "LONGBLOB", "mariadb": "LONGBLOB"}
     assert payload_type["payload"] == expected[store.engine.dialect.name]
     assert payload_type["next_run_time"] == "BIGINT"
@@ -174,3 +179,28 @@ def test_sqlite_runs_in_wal_mode(tmp_path: os.PathLike[str]) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
     store.shutdown()
+
+
+def test_the_longest_table_name_works(open_store: OpenStore, tablename: str) -> None:
+    longest = (tablename + "_" + "x" * 64)[:52]
+    store = open_store(tablename=longest)
+    store.insert_record(TaskRecord("t", T0, b"x"))
+    assert [r.id for r in store.due_records(T0)] == ["t"]
+    indexes = [i["name"] or "" for i in inspect(store.engine).get_indexes(longest)]
+    assert len(indexes) == 2 and all(0 < len(name) <= 63 for name in indexes), indexes
+
+
+def test_a_user_update_keeps_the_lease_and_claims_skip_locked_rows(open_store: OpenStore) -> None:
+    first, second = open_store(), open_store()
+    for number in range(6):
+        first.insert_record(TaskRecord(f"t{number}", T0 + timedelta(seconds=number), b"x"))
+    until = T0 + timedelta(seconds=30)
+    mine = first.claim_records(T0 + timedelta(seconds=5), 3, "alpha", until)
+    assert [r.id for r in mine] == ["t0", "t1", "t2"]
+    first.replace_record(TaskRecord("t0", T0, b"edited by the user"))
+    theirs = second.claim_records(T0 + timedelta(seconds=5), 10, "beta", until)
+    assert [r.id for r in theirs] == ["t3", "t4", "t5"]
+    assert first.commit_claim(TaskRecord("t0", None, b"advanced"), "alpha", T0, until)
+    assert second.extend_leases(["t0", "t3"], "beta", until + timedelta(seconds=30)) == ["t0"]
+    record = second.fetch_record("t0")
+    assert record is not None and record.payload == b"advanced" and record.lease_fire_time is None

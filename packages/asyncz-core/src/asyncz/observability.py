@@ -98,8 +98,9 @@ class Histogram:
         each bucket counts the observations <= its bound."""
         buckets: dict[str, int] = {}
         running = 0
-        for bound, count in zip((*map(_bound_label, self.bounds), "+Inf"), self._counts,
-                                strict=True):
+        for bound, count in zip(
+            (*map(_bound_label, self.bounds), "+Inf"), self._counts, strict=True
+        ):
             running += count
             buckets[bound] = running
         return {"buckets": buckets, "sum": self.sum, "count": self.count}
@@ -120,8 +121,13 @@ class MetricsCollector:
     """
 
     #: The events the collector uses: ``scheduler.add_listener(collector, collector.mask)``.
-    mask = (ev.TASK_EXECUTED | ev.TASK_ERROR | ev.TASK_MISSED | ev.TASK_MAX_INSTANCES
-            | ev.TASK_QUARANTINED)
+    mask = (
+        ev.TASK_EXECUTED
+        | ev.TASK_ERROR
+        | ev.TASK_MISSED
+        | ev.TASK_MAX_INSTANCES
+        | ev.TASK_QUARANTINED
+    )
 
     def __init__(
         self,

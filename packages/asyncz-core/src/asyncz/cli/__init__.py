@@ -74,8 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         report_error(exc, debug=debug, prefix=f"unexpected {type(exc).__name__}")
         if not debug:
-            print("asyncz: run the command again with --debug to see the traceback",
-                  file=sys.stderr)
+            print(
+                "asyncz: run the command again with --debug to see the traceback", file=sys.stderr
+            )
         return PROBLEMS
 
 

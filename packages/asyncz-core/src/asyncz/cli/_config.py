@@ -33,10 +33,22 @@ from asyncz.exceptions import AsynczException
 from asyncz.schedulers import AsyncIOScheduler
 
 #: Keys of a ``[[tasks]]`` entry that are not trigger options.
-TASK_KEYS = frozenset({
-    "fn", "trigger", "id", "name", "args", "kwargs", "store", "executor",
-    "mistrigger_grace_time", "coalesce", "max_instances", "replace_existing",
-})
+TASK_KEYS = frozenset(
+    {
+        "fn",
+        "trigger",
+        "id",
+        "name",
+        "args",
+        "kwargs",
+        "store",
+        "executor",
+        "mistrigger_grace_time",
+        "coalesce",
+        "max_instances",
+        "replace_existing",
+    }
+)
 
 
 def looks_like_config(target: str) -> bool:
@@ -109,8 +121,11 @@ def add_config_task(scheduler: AsyncIOScheduler, entry: Mapping[str, Any], where
     except CLIError:
         raise
     except Exception as exc:  # anything the entry's values cause: report it with its place
-        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, ImportError | AttributeError) \
+        detail = (
+            f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ImportError | AttributeError)
             else str(exc)
+        )
         raise CLIError(f"{where} ({label!r}): {detail}") from exc
 
 

@@ -31,11 +31,19 @@ from asyncz.stores.records import RecordStore
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    doctor = commands.add_parser("doctor", help="check the installation and the stores",
-                                 description=plain(__doc__),
-                                 parents=[common, store_options(), json_option()])
-    doctor.add_argument("--sample", type=positive_int, default=1000, metavar="N",
-                        help="decode at most N records per store (default 1000)")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the installation and the stores",
+        description=plain(__doc__),
+        parents=[common, store_options(), json_option()],
+    )
+    doctor.add_argument(
+        "--sample",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="decode at most N records per store (default 1000)",
+    )
     doctor.set_defaults(handler=run_doctor)
 
 
@@ -54,19 +62,20 @@ def run_doctor(args: argparse.Namespace) -> int:
             build_scheduler(load_config(args.config), args.config)
         except CLIError as exc:
             findings.problems.append(f"config: {exc}")
-    for target in store_targets(args, default_registry(), every_config_store=True,
-                                required=False):
+    for target in store_targets(args, default_registry(), every_config_store=True, required=False):
         store = target.build()  # invalid options: a usage error (exit 2), not a finding
         findings.stores.append(check_store(store, target.alias, args.sample, findings))
     if args.json:
-        out.print_json({
-            "python": {"version": platform.python_version(), "executable": sys.executable},
-            "asyncz": _version("asyncz-core"),
-            "plugins": findings.plugins,
-            "stores": findings.stores,
-            "problems": findings.problems,
-            "ok": not findings.problems,
-        })
+        out.print_json(
+            {
+                "python": {"version": platform.python_version(), "executable": sys.executable},
+                "asyncz": _version("asyncz-core"),
+                "plugins": findings.plugins,
+                "stores": findings.stores,
+                "problems": findings.problems,
+                "ok": not findings.problems,
+            }
+        )
     else:
         print_findings(findings)
     return PROBLEMS if findings.problems else OK
@@ -78,9 +87,14 @@ def check_plugins(registry: PluginRegistry, findings: Findings) -> None:
         by_class: dict[type[Any], dict[str, Any]] = {}
         for alias in registry.installed_aliases(kind):
             dist = registry.distribution_of(kind, alias)
-            entry = {"kind": kind, "aliases": [alias], "class": None,
-                     "distribution": dist[0] if dist else None,
-                     "version": dist[1] if dist else None, "error": None}
+            entry = {
+                "kind": kind,
+                "aliases": [alias],
+                "class": None,
+                "distribution": dist[0] if dist else None,
+                "version": dist[1] if dist else None,
+                "error": None,
+            }
             try:
                 cls = registry.lookup(kind, alias)
             except (PluginLoadError, UnknownPluginError) as exc:
@@ -97,8 +111,14 @@ def check_plugins(registry: PluginRegistry, findings: Findings) -> None:
 
 
 def check_store(store: BaseStore, alias: str, sample: int, findings: Findings) -> dict[str, Any]:
-    entry: dict[str, Any] = {"alias": alias, "store": store.describe(), "reachable": False,
-                             "error": None, "encryption": None, "records": None}
+    entry: dict[str, Any] = {
+        "alias": alias,
+        "store": store.describe(),
+        "reachable": False,
+        "error": None,
+        "encryption": None,
+        "records": None,
+    }
     try:
         with started(store, alias):
             entry["store"] = store.describe()
@@ -153,7 +173,9 @@ def _records(store: BaseStore, sample: int) -> dict[str, Any]:
         total = readable = len(store.get_all_tasks())
     quarantined = view.quarantined(store)
     return {
-        "total": total, "checked": min(total, sample), "readable": readable,
+        "total": total,
+        "checked": min(total, sample),
+        "readable": readable,
         "unreadable": len(unreadable),
         "unreadable_examples": [{"id": u.task_id, "reason": u.reason} for u in unreadable[:5]],
         "quarantined": None if quarantined is None else len(quarantined),
@@ -206,8 +228,11 @@ def _encryption_text(encryption: dict[str, Any]) -> str:
 
 def _records_text(records: dict[str, Any]) -> str:
     checked = records["checked"]
-    scope = f"{checked} of {records['total']} checked" if checked < records["total"] \
+    scope = (
+        f"{checked} of {records['total']} checked"
+        if checked < records["total"]
         else f"{records['total']} in all"
+    )
     quarantined = records["quarantined"]
     kept = "no quarantine" if quarantined is None else f"{quarantined} quarantined"
     return f"{scope}: {records['readable']} readable, {records['unreadable']} unreadable; {kept}"

@@ -22,14 +22,22 @@ from asyncz.stores.records import RecordStore
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    keys = commands.add_parser("keys", help="manage the encryption of stored records",
-                               parents=[common])
+    keys = commands.add_parser(
+        "keys", help="manage the encryption of stored records", parents=[common]
+    )
     actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
-    rotate = actions.add_parser("rotate", help="re-encrypt every record with the current key",
-                                description=plain(__doc__),
-                                parents=[common, store_options(), json_option()])
-    rotate.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
-                        help="progress bar on stderr (auto: when stderr is a terminal)")
+    rotate = actions.add_parser(
+        "rotate",
+        help="re-encrypt every record with the current key",
+        description=plain(__doc__),
+        parents=[common, store_options(), json_option()],
+    )
+    rotate.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress bar on stderr (auto: when stderr is a terminal)",
+    )
     rotate.set_defaults(handler=rotate_keys)
 
 
@@ -84,8 +92,10 @@ def rotate_keys(args: argparse.Namespace) -> int:
             where_kept = "quarantined" if failure.quarantined else "live"
             print(f"  not re-encrypted ({where_kept}): {failure.task_id}: {failure.reason}")
         if report.failed:
-            print("These records were left exactly as they were. Set the key that wrote them in "
-                  "ASYNCZ_STORE_ENCRYPTION_OLD_KEYS and run `asyncz keys rotate` again.")
+            print(
+                "These records were left exactly as they were. Set the key that wrote them in "
+                "ASYNCZ_STORE_ENCRYPTION_OLD_KEYS and run `asyncz keys rotate` again."
+            )
     return OK if report.ok else PROBLEMS
 
 

@@ -34,8 +34,12 @@ def positive_int(text: str) -> int:
 def common_options() -> argparse.ArgumentParser:
     """Options every command takes (also accepted after the command name)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks and debug logs")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debug logs",
+    )
     return common
 
 
@@ -47,8 +51,9 @@ def json_option() -> argparse.ArgumentParser:
 
 def tz_option() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--tz", metavar="ZONE",
-                        help="time zone for local times (default: this machine's)")
+    parent.add_argument(
+        "--tz", metavar="ZONE", help="time zone for local times (default: this machine's)"
+    )
     return parent
 
 
@@ -57,19 +62,29 @@ def store_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("store")
     group.add_argument(
-        "--store", metavar="URL",
+        "--store",
+        metavar="URL",
         help="the store as a URL (sqlite:///./asyncz.sqlite3, postgresql://user@host/db, "
-             "redis://localhost:6379/0, mongodb://host:27017/db, file:///path/to/dir) or a "
-             f"store alias; default: ${STORE_ENV}",
+        "redis://localhost:6379/0, mongodb://host:27017/db, file:///path/to/dir) or a "
+        f"store alias; default: ${STORE_ENV}",
     )
-    group.add_argument("--store-type", metavar="ALIAS",
-                       help="the store plugin alias (file, redis, sqlalchemy, ...)")
     group.add_argument(
-        "--store-option", metavar="KEY=VALUE", action="append",
+        "--store-type",
+        metavar="ALIAS",
+        help="the store plugin alias (file, redis, sqlalchemy, ...)",
+    )
+    group.add_argument(
+        "--store-option",
+        metavar="KEY=VALUE",
+        action="append",
         help="an option of the store's constructor (repeatable), e.g. directory=./tasks",
     )
-    group.add_argument("--config", metavar="FILE",
-                       help="a TOML/JSON config file (as for `asyncz run`) naming the store")
-    group.add_argument("--store-alias", metavar="NAME",
-                       help="which store of --config to use (default: 'default')")
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a TOML/JSON config file (as for `asyncz run`) naming the store",
+    )
+    group.add_argument(
+        "--store-alias", metavar="NAME", help="which store of --config to use (default: 'default')"
+    )
     return parent

@@ -34,18 +34,32 @@ LISTED_TASKS = 10
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     run = commands.add_parser(
-        "run", help="run a scheduler until Ctrl-C", parents=[common],
-        description=plain(__doc__), epilog=plain(_config.__doc__),
+        "run",
+        help="run a scheduler until Ctrl-C",
+        parents=[common],
+        description=plain(__doc__),
+        epilog=plain(_config.__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("app", metavar="APP",
-                     help="module:attribute (a scheduler or a function returning one) or a "
-                          ".toml/.json config file")
-    run.add_argument("--log-format", choices=["text", "json"], default="text",
-                     help="json: one JSON object per line, with each run's task_id, "
-                          "scheduled, outcome, duration and lateness")
-    run.add_argument("--log-level", default="INFO",
-                     choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    run.add_argument(
+        "app",
+        metavar="APP",
+        help="module:attribute (a scheduler or a function returning one) or a "
+        ".toml/.json config file",
+    )
+    run.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per line, with each run's task_id, "
+        "scheduled, outcome, duration and lateness",
+    )
+    run.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default INFO",
+    )
     run.set_defaults(handler=run_app)
 
 
@@ -71,8 +85,10 @@ def load_app(target: str) -> AsyncIOScheduler:
         except Exception as exc:
             raise CLIError(f"{target}() raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(found, AsyncIOScheduler):
-        raise CLIError(f"{target} is {type(found).__name__}, not an AsyncIOScheduler "
-                       "(or a function returning one)")
+        raise CLIError(
+            f"{target} is {type(found).__name__}, not an AsyncIOScheduler "
+            "(or a function returning one)"
+        )
     return found
 
 
@@ -96,8 +112,10 @@ def run_app(args: argparse.Namespace) -> int:
         _announce(scheduler, say)
         while not stop.wait(0.5):
             pass
-        say(f"received {received[0]}: shutting down, waiting for running tasks to finish "
-            "(Ctrl-C again stops at once)")
+        say(
+            f"received {received[0]}: shutting down, waiting for running tasks to finish "
+            "(Ctrl-C again stops at once)"
+        )
         scheduler.shutdown(wait=True)
         say("scheduler stopped cleanly")
     finally:
@@ -109,8 +127,10 @@ def run_app(args: argparse.Namespace) -> int:
 def _announce(scheduler: AsyncIOScheduler, say: Callable[[str], None]) -> None:
     stores = "; ".join(f"{alias}: {store.describe()}" for alias, store in scheduler.stores.items())
     tasks = scheduler.get_tasks()
-    say(f"scheduler {scheduler.identity} running (pid {os.getpid()}) with "
-        f"{out.plural(len(tasks), 'task')}; stores: {stores}. Press Ctrl-C to stop.")
+    say(
+        f"scheduler {scheduler.identity} running (pid {os.getpid()}) with "
+        f"{out.plural(len(tasks), 'task')}; stores: {stores}. Press Ctrl-C to stop."
+    )
     zone = scheduler.timezone
     for task in tasks[:LISTED_TASKS]:
         when = out.local_text(task.next_run_time, zone) if task.next_run_time else "paused"

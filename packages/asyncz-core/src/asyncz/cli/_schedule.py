@@ -19,17 +19,20 @@ from asyncz.triggers.cron import CronTrigger
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     count = argparse.ArgumentParser(add_help=False)
-    count.add_argument("--count", "-n", type=positive_int, default=5,
-                       help="how many times to show (default 5)")
+    count.add_argument(
+        "--count", "-n", type=positive_int, default=5, help="how many times to show (default 5)"
+    )
     preview = commands.add_parser(
-        "preview", help="show a stored task's next run times",
+        "preview",
+        help="show a stored task's next run times",
         description="Show a stored task's next run times, in local time and UTC.",
         parents=[common, store_options(), count, json_option(), tz_option()],
     )
     preview.add_argument("task_id", metavar="TASK_ID")
     preview.set_defaults(handler=preview_task)
     cron = commands.add_parser(
-        "cron", help="show the next fire times of a crontab line",
+        "cron",
+        help="show the next fire times of a crontab line",
         description=(
             "Show the next fire times of a POSIX crontab line (5 fields, or 6 with seconds "
             "first, or @daily-style macros), in its time zone and in UTC. Day of week 0 and 7 "
@@ -38,8 +41,11 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common, count, json_option()],
     )
     cron.add_argument("expression", metavar="EXPRESSION", help='e.g. "*/5 9-17 * * 1-5"')
-    cron.add_argument("--tz", metavar="ZONE",
-                      help="the zone the line's wall times are in (default: this machine's)")
+    cron.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="the zone the line's wall times are in (default: this machine's)",
+    )
     cron.set_defaults(handler=show_cron)
 
 
@@ -51,10 +57,14 @@ def preview_task(args: argparse.Namespace) -> int:
     times = view.fire_times(task, zone, args.count)
     paused = task.next_run_time is None
     if args.json:
-        out.print_json({
-            "id": task.id, "trigger": str(task.trigger), "paused": paused,
-            "times": [_time_json(moment, zone) for moment in times],
-        })
+        out.print_json(
+            {
+                "id": task.id,
+                "trigger": str(task.trigger),
+                "paused": paused,
+                "times": [_time_json(moment, zone) for moment in times],
+            }
+        )
         return OK
     if paused:
         print(f"Task {task.id!r} is paused; if it were resumed now it would run at:")
@@ -79,13 +89,18 @@ def show_cron(args: argparse.Namespace) -> int:
         args.count,
     )
     if args.json:
-        out.print_json({
-            "expression": args.expression, "timezone": timezone_name(zone),
-            "times": [_time_json(moment, zone) for moment in times],
-        })
+        out.print_json(
+            {
+                "expression": args.expression,
+                "timezone": timezone_name(zone),
+                "times": [_time_json(moment, zone) for moment in times],
+            }
+        )
         return OK
-    print(f"Next {out.plural(len(times), 'fire time')} of {args.expression!r} in "
-          f"{timezone_name(zone)}:")
+    print(
+        f"Next {out.plural(len(times), 'fire time')} of {args.expression!r} in "
+        f"{timezone_name(zone)}:"
+    )
     _print_times(times, zone)
     if not times:
         print("(it never fires)")
@@ -95,8 +110,12 @@ def show_cron(args: argparse.Namespace) -> int:
 def _print_times(times: list[datetime], zone: tzinfo) -> None:
     now = datetime.now(UTC)
     rows = [
-        [str(index), out.local_text(moment, zone), out.utc_text(moment),
-         "overdue" if moment < now else ""]
+        [
+            str(index),
+            out.local_text(moment, zone),
+            out.utc_text(moment),
+            "overdue" if moment < now else "",
+        ]
         for index, moment in enumerate(times, 1)
     ]
     if rows:

@@ -47,8 +47,9 @@ def redact(url: str) -> str:
     return _CREDENTIALS.sub(r"\1:***@", url)
 
 
-def store_targets(args: Any, registry: PluginRegistry, *, every_config_store: bool = False,
-                  required: bool = True) -> list[StoreTarget]:
+def store_targets(
+    args: Any, registry: PluginRegistry, *, every_config_store: bool = False, required: bool = True
+) -> list[StoreTarget]:
     """The store(s) named by ``--store``, ``--store-type`` or ``--config`` (options from
     ``_parsing.store_options``); ``--store`` defaults to ``$ASYNCZ_STORE``.
 
@@ -56,9 +57,15 @@ def store_targets(args: Any, registry: PluginRegistry, *, every_config_store: bo
     all of them when ``every_config_store``.
     """
     store = args.store or (None if args.store_type or args.config else os.environ.get(STORE_ENV))
-    given = [name for name, value in
-             (("--store", store), ("--store-type", args.store_type), ("--config", args.config))
-             if value]
+    given = [
+        name
+        for name, value in (
+            ("--store", store),
+            ("--store-type", args.store_type),
+            ("--config", args.config),
+        )
+        if value
+    ]
     if len(given) > 1:
         raise CLIError(f"give only one of {' and '.join(given)}")
     options = parse_store_options(args.store_option or [])
@@ -106,8 +113,9 @@ def _from_alias(
     return store
 
 
-def _config_targets(path: str, wanted: str | None, registry: PluginRegistry,
-                    every: bool) -> list[StoreTarget]:
+def _config_targets(
+    path: str, wanted: str | None, registry: PluginRegistry, every: bool
+) -> list[StoreTarget]:
     specs = store_configs(load_config(path), path)
 
     def target(name: str) -> StoreTarget:
@@ -135,9 +143,7 @@ def _config_targets(path: str, wanted: str | None, registry: PluginRegistry,
 def scheme_of(url: str) -> str:
     scheme, sep, _ = url.partition(":")
     if not sep or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*$", scheme):
-        raise CLIError(
-            f"--store {redact(url)!r} is neither a URL (scheme://...) nor a store alias"
-        )
+        raise CLIError(f"--store {redact(url)!r} is neither a URL (scheme://...) nor a store alias")
     return scheme.lower()
 
 
@@ -218,8 +224,7 @@ def started(store: BaseStore, alias: str) -> Iterator[BaseStore]:
         if isinstance(exc, AsynczException | CLIError) or not isinstance(exc, Exception):
             raise
         raise CLIError(
-            f"store {alias!r} ({store.describe()}) could not be opened: "
-            f"{type(exc).__name__}: {exc}"
+            f"store {alias!r} ({store.describe()}) could not be opened: {type(exc).__name__}: {exc}"
         ) from exc
     try:
         yield store

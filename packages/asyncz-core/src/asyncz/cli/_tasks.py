@@ -34,28 +34,39 @@ RUN_HELP = (
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    tasks = commands.add_parser("tasks", help="inspect and change the tasks of a store",
-                                description=plain(__doc__), parents=[common])
+    tasks = commands.add_parser(
+        "tasks",
+        help="inspect and change the tasks of a store",
+        description=plain(__doc__),
+        parents=[common],
+    )
     actions = tasks.add_subparsers(dest="action", metavar="ACTION", required=True)
     store, as_json, tz = store_options(), json_option(), tz_option()
 
-    def action(name: str, helptext: str, handler: Any, *, task_id: bool = True,
-               listing: bool = False) -> None:
+    def action(
+        name: str, helptext: str, handler: Any, *, task_id: bool = True, listing: bool = False
+    ) -> None:
         parents = [common, store, *([as_json, tz] if listing else [])]
         parser = actions.add_parser(name, help=helptext, description=helptext, parents=parents)
         if task_id:
             parser.add_argument("task_id", metavar="ID", help="the task's id")
         parser.set_defaults(handler=handler)
 
-    action("list", "list the tasks with their next run times", list_tasks,
-           task_id=False, listing=True)
+    action(
+        "list", "list the tasks with their next run times", list_tasks, task_id=False, listing=True
+    )
     action("show", "show one task in detail", show_task, listing=True)
     action("pause", "pause a task (it keeps its place in the store)", pause)
     action("resume", "resume a paused task from now", resume)
     action("run", RUN_HELP, run_now)
     action("remove", "delete a task from the store", remove)
-    action("quarantine", "list records set aside because they could not be read",
-           list_quarantine, task_id=False, listing=True)
+    action(
+        "quarantine",
+        "list records set aside because they could not be read",
+        list_quarantine,
+        task_id=False,
+        listing=True,
+    )
 
 
 # ---------------------------------------------------------------------- read
@@ -67,30 +78,45 @@ def list_tasks(args: argparse.Namespace) -> int:
         where = store.describe()
     quarantined = len(contents.quarantined or [])
     if args.json:
-        out.print_json({
-            "store": where,
-            "tasks": [task_json(task, zone) for task in contents.tasks],
-            "unreadable": [vars(entry) for entry in contents.unreadable],
-            "quarantined": quarantined,
-        })
+        out.print_json(
+            {
+                "store": where,
+                "tasks": [task_json(task, zone) for task in contents.tasks],
+                "unreadable": [vars(entry) for entry in contents.unreadable],
+                "quarantined": quarantined,
+            }
+        )
         return OK
     rows = [
-        [task.id, task.name or "", str(task.trigger), out.local_text(task.next_run_time, zone),
-         out.utc_text(task.next_run_time), state_of(task)]
+        [
+            task.id,
+            task.name or "",
+            str(task.trigger),
+            out.local_text(task.next_run_time, zone),
+            out.utc_text(task.next_run_time),
+            state_of(task),
+        ]
         for task in contents.tasks
     ]
     paused = sum(task.next_run_time is None for task in contents.tasks)
     if rows:
-        print(out.table(["ID", "NAME", "TRIGGER", "NEXT RUN (LOCAL)", "NEXT RUN (UTC)", "STATE"],
-                        rows))
+        print(
+            out.table(
+                ["ID", "NAME", "TRIGGER", "NEXT RUN (LOCAL)", "NEXT RUN (UTC)", "STATE"], rows
+            )
+        )
         print()
-    print(f"{out.plural(len(rows), 'task')} ({len(rows) - paused} scheduled, {paused} paused) "
-          f"in {where}")
+    print(
+        f"{out.plural(len(rows), 'task')} ({len(rows) - paused} scheduled, {paused} paused) "
+        f"in {where}"
+    )
     for entry in contents.unreadable:
         print(f"cannot read task {entry.task_id!r} here: {entry.reason}")
     if quarantined:
-        print(f"{out.plural(quarantined, 'quarantined record')} (unreadable, kept aside): see "
-              "them with `asyncz tasks quarantine` and the same store options")
+        print(
+            f"{out.plural(quarantined, 'quarantined record')} (unreadable, kept aside): see "
+            "them with `asyncz tasks quarantine` and the same store options"
+        )
     return OK
 
 
@@ -111,8 +137,10 @@ def show_task(args: argparse.Namespace) -> int:
         ("kwargs", repr(dict(task.kwargs))),
         ("trigger", str(task.trigger)),
         ("state", state_of(task)),
-        ("next run", f"{out.local_text(task.next_run_time, zone)}  |  "
-                     f"{out.utc_text(task.next_run_time)}"),
+        (
+            "next run",
+            f"{out.local_text(task.next_run_time, zone)}  |  {out.utc_text(task.next_run_time)}",
+        ),
         ("executor", task.executor),
         ("grace time", "no limit" if grace is None else f"{grace:g} s"),
         ("coalesce", "yes" if task.coalesce else "no"),
@@ -131,11 +159,13 @@ def list_quarantine(args: argparse.Namespace) -> int:
         entries = view.quarantined(store)
         where = store.describe()
     if args.json:
-        out.print_json({
-            "store": where,
-            "supported": entries is not None,
-            "quarantined": [{"id": e.record.id, "reason": e.reason} for e in entries or []],
-        })
+        out.print_json(
+            {
+                "store": where,
+                "supported": entries is not None,
+                "quarantined": [{"id": e.record.id, "reason": e.reason} for e in entries or []],
+            }
+        )
         return OK
     if entries is None:
         print(f"{where} keeps no quarantine (it is not a record store)")
@@ -145,9 +175,11 @@ def list_quarantine(args: argparse.Namespace) -> int:
         print()
     print(f"{out.plural(len(entries), 'quarantined record')} in {where}")
     if entries:
-        print("Records are kept, never deleted. A store restores them itself once they can be "
-              "read (e.g. the right ASYNCZ_STORE_ENCRYPTION_KEY is set); `asyncz keys rotate` "
-              "re-encrypts the readable ones.")
+        print(
+            "Records are kept, never deleted. A store restores them itself once they can be "
+            "read (e.g. the right ASYNCZ_STORE_ENCRYPTION_KEY is set); `asyncz keys rotate` "
+            "re-encrypts the readable ones."
+        )
     return OK
 
 
@@ -177,8 +209,9 @@ def _change(args: argparse.Namespace, change: Any, verb: str) -> int:
         where = store.describe()
     detail = ""
     if verb != "removed":
-        detail = f"; next run: {out.local_text(task.next_run_time, zone)}" \
-            if task.next_run_time else ""
+        detail = (
+            f"; next run: {out.local_text(task.next_run_time, zone)}" if task.next_run_time else ""
+        )
     print(f"Task {task.id!r} {verb} in {where}{detail}")
     return OK
 
@@ -188,8 +221,11 @@ def run_now(args: argparse.Namespace) -> int:
     with opened(target) as store:
         task = view.find_task(store, args.task_id)
     fn = view.import_function(task)
-    print(f"Running task {task.id!r} ({task.fn_reference}) once, in this CLI process "
-          f"(pid {os.getpid()}), not in a scheduler: its schedule is unchanged.", flush=True)
+    print(
+        f"Running task {task.id!r} ({task.fn_reference}) once, in this CLI process "
+        f"(pid {os.getpid()}), not in a scheduler: its schedule is unchanged.",
+        flush=True,
+    )
     started = time.perf_counter()
     try:
         result = fn(*task.args, **task.kwargs)

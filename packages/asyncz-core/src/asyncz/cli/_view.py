@@ -146,12 +146,18 @@ def fire_times(task: Task, zone: tzinfo, count: int) -> list[datetime]:
     if task.trigger is None:
         return [task.next_run_time] if task.next_run_time else []
     first = task.next_run_time or task.trigger.get_next_trigger_time(zone, None, datetime.now(UTC))
-    return following(first, lambda previous: task.trigger.get_next_trigger_time(  # type: ignore[union-attr]
-        zone, previous, datetime.now(UTC)), count)
+    return following(
+        first,
+        lambda previous: task.trigger.get_next_trigger_time(  # type: ignore[union-attr]
+            zone, previous, datetime.now(UTC)
+        ),
+        count,
+    )
 
 
-def following(first: datetime | None, step: Callable[[datetime], datetime | None],
-              count: int) -> list[datetime]:
+def following(
+    first: datetime | None, step: Callable[[datetime], datetime | None], count: int
+) -> list[datetime]:
     times: list[datetime] = []
     moment = first
     while moment is not None and len(times) < count:

@@ -13,6 +13,7 @@ plugin, the option and the reason.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Mapping
@@ -112,19 +113,12 @@ def validate_options(
         raise ConfigurationError(
             f"{where}: unknown option {unknown[0]!r}. Accepted options: {accepted}."
         )
-    hints = _type_hints(cls.__init__)
-    fields: dict[str, Any] = {
-        name: (hints[name], ...) for name in options if name in named and name in hints
-    }
-    if not fields:
+    checked_names = tuple(sorted(name for name in options if name in named))
+    model = _options_model(cls, checked_names)  # type: ignore[arg-type]
+    if model is None:
         return options
-    model = pydantic.create_model(
-        f"{cls.__name__}Options",
-        __config__=pydantic.ConfigDict(arbitrary_types_allowed=True),
-        **fields,
-    )
     try:
-        checked = model(**{name: options[name] for name in fields})
+        checked = model(**{name: options[name] for name in model.model_fields})
     except pydantic.ValidationError as exc:
         error = exc.errors()[0]
         option = ".".join(str(part) for part in error["loc"])
@@ -132,7 +126,24 @@ def validate_options(
             f"{where}: invalid value for option {option!r}: {error['msg']} "
             f"(got {error.get('input')!r})"
         ) from exc
+    fields = model.model_fields
     return {**options, **{name: getattr(checked, name) for name in fields}}
+
+
+@functools.lru_cache(maxsize=256)
+def _options_model(cls: type[Any], names: tuple[str, ...]) -> type[pydantic.BaseModel] | None:
+    """A pydantic model checking the annotated constructor options ``names`` of ``cls``
+    (built once per class and option set)."""
+    hints = _type_hints(cls.__init__)
+    fields: dict[str, Any] = {name: (hints[name], ...) for name in names if name in hints}
+    if not fields:
+        return None
+    model: type[pydantic.BaseModel] = pydantic.create_model(
+        f"{cls.__name__}Options",
+        __config__=pydantic.ConfigDict(arbitrary_types_allowed=True),
+        **fields,
+    )
+    return model
 
 
 def _type_hints(function: Any) -> dict[str, Any]:

@@ -40,6 +40,11 @@ class Listeners:
                     return True
         return False
 
+    def wants(self, code: int) -> bool:
+        """Whether any listener would receive an event with ``code`` (so the caller can
+        skip building it)."""
+        return any(mask & code for _, mask in self._entries)
+
     def dispatch(self, event: SchedulerEvent) -> None:
         if not self._entries:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -82,61 +84,62 @@ class RunDispatcher:
         store_loop = scheduler.find_store_loop(alias)
         if store_loop is not None and store_loop.claims:
             store_loop.run_ended(task)
-        logger = scheduler.logger
         for outcome in outcomes:
-            lateness = (
-                (outcome.started_at - outcome.run_time).total_seconds()
-                if outcome.started_at
-                else None
-            )
-            extra = {
-                "task_id": task.id,
-                "scheduled": outcome.run_time.isoformat(),
-                "outcome": outcome.status,
-                "duration": outcome.duration,
-                "lateness": lateness,
-                "executor": executor,
-                "store": alias,
-            }
-            if outcome.status == "missed":
-                code = ev.TASK_MISSED
-                logger.warning(
-                    "Run of task %r scheduled at %s was missed (later than its "
-                    "mistrigger_grace_time)",
-                    task.id,
-                    outcome.run_time,
-                    extra=extra,
+            code, level, message, detail = _DESCRIBE[outcome.status](outcome)
+            if scheduler.logger.isEnabledFor(level):
+                scheduler.logger.log(
+                    level, message, task.id, *detail, extra=_log_fields(task, outcome, executor)
                 )
-            elif outcome.status == "error":
-                code = ev.TASK_ERROR
-                logger.error(
-                    "Task %r raised %r\n%s",
-                    task.id,
-                    outcome.exception,
-                    outcome.traceback,
-                    extra=extra,
+            if scheduler.listeners.wants(code):
+                scheduler.dispatch(
+                    TaskExecutionEvent(
+                        code,
+                        alias,
+                        task.id,
+                        alias,
+                        None,
+                        outcome.run_time,
+                        outcome.started_at,
+                        outcome.duration,
+                        outcome.return_value,
+                        outcome.exception,
+                        outcome.traceback,
+                    )
                 )
-            else:
-                code = ev.TASK_EXECUTED
-                logger.info(
-                    "Task %r ran in %.3f s (scheduled %s)",
-                    task.id,
-                    outcome.duration or 0.0,
-                    outcome.run_time,
-                    extra=extra,
-                )
-            scheduler.dispatch(
-                TaskExecutionEvent(
-                    code,
-                    alias,
-                    task.id,
-                    alias,
-                    None,
-                    outcome.run_time,
-                    outcome.started_at,
-                    outcome.duration,
-                    outcome.return_value,
-                    outcome.exception,
-                    outcome.traceback,
-                )
-            )
+
+
+def _log_fields(task: Task, outcome: RunOutcome, executor: str | None) -> dict[str, object]:
+    """The structured fields of a run's log line (``extra=``; JSON logs show them)."""
+    started = outcome.started_at
+    return {
+        "task_id": task.id,
+        "scheduled": outcome.run_time.isoformat(),
+        "outcome": outcome.status,
+        "duration": outcome.duration,
+        "lateness": (started - outcome.run_time).total_seconds() if started else None,
+        "executor": executor,
+        "store": task.store_alias,
+    }
+
+
+_Description = tuple[int, int, str, tuple[object, ...]]
+_DESCRIBE: dict[str, Callable[[RunOutcome], _Description]] = {
+    "missed": lambda o: (
+        ev.TASK_MISSED,
+        logging.WARNING,
+        "Run of task %r scheduled at %s was missed (later than its mistrigger_grace_time)",
+        (o.run_time,),
+    ),
+    "error": lambda o: (
+        ev.TASK_ERROR,
+        logging.ERROR,
+        "Task %r raised %r\n%s",
+        (o.exception, o.traceback),
+    ),
+    "executed": lambda o: (
+        ev.TASK_EXECUTED,
+        logging.INFO,
+        "Task %r ran in %.3f s (scheduled %s)",
+        (o.duration or 0.0, o.run_time),
+    ),
+}

@@ -70,6 +70,7 @@ class StoreLoop:
         self._unsubscribe: Callable[[], None] | None = None
         self._lock_file: Any = None
         self.claims = isinstance(store, RecordStore) and store.supports_claims
+        self._inline = self._worker is None and not self.claims and not scheduler.lock_path
         #: Claimed fires running here: task id -> (the submitted task object, "no further
         #: fire": delete the record on release).
         self._held: dict[str, tuple[Any, bool]] = {}
@@ -150,7 +151,10 @@ class StoreLoop:
         while True:
             await scheduler.wait_until_unpaused()
             try:
-                result = await self.acall(self.process_pass)
+                if self._inline:
+                    result = await self._advance_inline()
+                else:
+                    result = await self.acall(self.process_pass)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -300,30 +304,70 @@ class StoreLoop:
                 self.logger.warning("Lease on running task %r was lost", task_id)
 
     def _advance_due(self) -> PassResult:
-        store, scheduler = self.store, self.scheduler
+        """The pass for stores without claims, on the store's worker thread."""
         now = datetime.now(UTC)
         result = PassResult()
         handoff = _Handoff(self, result)
-        for task in store.get_due_tasks(now):
-            task.scheduler = scheduler  # type: ignore[attr-defined]
-            task.store_alias = self.alias
-            run_times = task.get_run_times(now)
-            if not run_times:
-                continue
-            submit_times = run_times[-1:] if task.coalesce else run_times
-            next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
-            try:
-                if next_time is None:
-                    store.delete_task(task.id)
-                    result.removed.append(task.id)
-                else:
-                    store.update_task(task.copy_with(next_run_time=next_time))  # type: ignore[attr-defined]
-            except TaskLookupError:
-                self.logger.info("Task %r was removed while it was being processed", task.id)
-                continue
-            handoff.add(Submission(task, submit_times, len(run_times)))  # type: ignore[arg-type]
-        result.next_wake = store.get_next_run_time()
+        for batch in self._due_batches(now):
+            for task in batch:
+                submission = self._advance_one(task, now, result)
+                if submission is not None:
+                    handoff.add(submission)
+        result.next_wake = self.store.get_next_run_time()
         return result
+
+    def _due_batches(self, now: datetime) -> Iterator[list[Any]]:
+        """Due tasks in bounded batches until none is left. Each batch is advanced before
+        the next is asked for, so it never returns a task twice (a task still due after
+        advancing is one catching up on many missed fires: it comes again, further on)."""
+        limit = self.scheduler.claim_batch_size
+        while True:
+            batch = self.store.get_due_batch(now, limit)
+            if batch:
+                yield batch
+            if len(batch) < limit:
+                return
+
+    async def _advance_inline(self) -> PassResult:
+        """The pass for stores that never block (memory), on the loop itself. It yields to
+        the loop every chunk, so the first runs of a large batch start at once and the loop
+        stays responsive."""
+        now = datetime.now(UTC)
+        result = PassResult()
+        for batch in self._due_batches(now):
+            for task in batch:
+                submission = self._advance_one(task, now, result)
+                if submission is None:
+                    continue
+                result.submissions.append(submission)
+                if len(result.submissions) >= _Handoff.CHUNK:
+                    chunk = PassResult(submissions=result.submissions)
+                    self.scheduler.submit_runs(self.alias, chunk)
+                    result.submissions = []
+                    await asyncio.sleep(0)
+        result.next_wake = self.store.get_next_run_time()
+        return result
+
+    def _advance_one(self, task: Any, now: datetime, result: PassResult) -> Submission | None:
+        """Advance one due task in its store; the submission to run, if any."""
+        task.scheduler = self.scheduler
+        task.store_alias = self.alias
+        run_times = task.get_run_times(now)
+        if not run_times:
+            return None
+        next_time = _next_fire(task, run_times[-1], now, self.scheduler.timezone)
+        try:
+            if next_time is None:
+                self.store.delete_task(task.id)
+                result.removed.append(task.id)
+            else:
+                task.next_run_time = next_time  # the task is our copy: safe to change
+                self.store.update_task(task)
+        except TaskLookupError:
+            self.logger.info("Task %r was removed while it was being processed", task.id)
+            return None
+        submit_times = run_times[-1:] if task.coalesce else run_times
+        return Submission(task, submit_times, len(run_times))
 
     @contextlib.contextmanager
     def _process_lock(self) -> Iterator[bool]:
@@ -350,7 +394,7 @@ class _Handoff:
     """Streams submissions to the loop in chunks while a pass goes on, so the first runs
     of a large batch start at once instead of after the whole batch is written."""
 
-    CHUNK = 64
+    CHUNK = 64  # submissions per hand-off
 
     def __init__(self, store_loop: StoreLoop, result: PassResult) -> None:
         self.store_loop = store_loop

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from asyncz.plugins.registry import PluginRegistry
-from asyncz.schedulers.config import instantiate
 from asyncz.triggers.base import BaseTrigger
 
 _signatures: weakref.WeakKeyDictionary[Any, inspect.Signature | None] = weakref.WeakKeyDictionary()
@@ -35,10 +35,18 @@ def create_trigger(
         raise TypeError(f"trigger must be a trigger instance or an alias string, got {trigger!r}")
     cls = registry.trigger_class(alias)
     options = dict(trigger_args)
-    if "timezone" not in options and "timezone" in inspect.signature(cls.__init__).parameters:
+    if "timezone" not in options and _accepts_timezone(cls):  # type: ignore[arg-type]
         options["timezone"] = timezone
-    trigger_obj: BaseTrigger = instantiate("trigger", alias, cls, options, BaseTrigger)
+    try:
+        trigger_obj: BaseTrigger = cls(**options)
+    except TypeError as exc:
+        raise TypeError(f"trigger {alias!r}: {exc}") from None
     return trigger_obj
+
+
+@functools.cache
+def _accepts_timezone(cls: type[BaseTrigger]) -> bool:
+    return "timezone" in inspect.signature(cls.__init__).parameters
 
 
 def check_arguments(fn: Callable[..., Any], args: Any, kwargs: Any, task_name: str | None) -> None:

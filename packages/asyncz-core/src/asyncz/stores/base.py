@@ -64,6 +64,12 @@ class BaseStore(ABC):
     def shutdown(self) -> None:
         """Release connections and files. The store may be started again afterwards."""
 
+    def get_due_batch(self, now: datetime, limit: int) -> list[TaskType]:
+        """At most ``limit`` of the tasks ``get_due_tasks(now)`` returns, earliest first.
+        The scheduler processes due tasks in such batches; stores that can bound the query
+        override this (the default asks for everything and keeps the first ``limit``)."""
+        return self.get_due_tasks(now)[:limit]
+
     def subscribe_changes(self, callback: Callable[[], None]) -> Callable[[], None] | None:
         """Optional push signal: call ``callback`` (from any thread, cheaply) soon after the
         store's data changes, e.g. a task written by another process; return a function that

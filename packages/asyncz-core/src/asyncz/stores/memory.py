@@ -63,16 +63,20 @@ class MemoryStore(BaseStore):
     @staticmethod
     def _stored_copy(task: TaskType) -> TaskType:
         stored = copy.copy(task)
-        if stored.next_run_time is not None:
-            stored.next_run_time = stored.next_run_time.astimezone(UTC)
+        when = stored.next_run_time
+        if when is not None and when.tzinfo is not UTC:
+            stored.next_run_time = when.astimezone(UTC)
         return stored
 
     # ------------------------------------------------------------------ contract
     def get_due_tasks(self, now: datetime) -> list[TaskType]:
+        return self.get_due_batch(now, len(self._heap))
+
+    def get_due_batch(self, now: datetime, limit: int) -> list[TaskType]:
         due: list[tuple[datetime, str]] = []
         with self._lock:
             heap = self._heap
-            while heap and heap[0][0] <= now:
+            while heap and heap[0][0] <= now and len(due) < limit:
                 entry = heapq.heappop(heap)
                 if self._is_live(entry) and (not due or due[-1] != entry):
                     due.append(entry)

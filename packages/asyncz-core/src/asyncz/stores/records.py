@@ -276,6 +276,9 @@ class RecordStore(BaseStore):
     def get_due_tasks(self, now: datetime) -> list[TaskType]:
         return self._decode_or_quarantine(self.due_records(_utc(now)))  # type: ignore[arg-type]
 
+    def get_due_batch(self, now: datetime, limit: int) -> list[TaskType]:
+        return self._decode_or_quarantine(self.due_records(_utc(now), limit))  # type: ignore[arg-type]
+
     def lookup_task(self, task_id: str) -> TaskType | None:
         record = self.fetch_record(task_id)
         if record is None:

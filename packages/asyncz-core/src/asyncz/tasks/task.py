@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from os import urandom
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from asyncz.tasks.references import reference_of, resolve_reference
 from asyncz.tasks.types import TaskType
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from asyncz.triggers.base import BaseTrigger
 
 _NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
+_new_task = object.__new__
 
 #: Upper bound on the run times computed for one task in one pass (a week of a 1 s
 #: interval after an outage must not allocate 600k datetimes).
@@ -80,7 +81,7 @@ class Task(TaskType):
             raise TypeError("kwargs must be a mapping")
         self.fn = fn
         self._fn_reference = fn_reference
-        self.id = id if id is not None else uuid4().hex
+        self.id = id if id is not None else urandom(16).hex()
         if not isinstance(self.id, str) or not self.id:
             raise TypeError(f"Task id must be a non-empty string, got {self.id!r}")
         self.name = name if name is not None else getattr(fn, "__qualname__", None)
@@ -166,9 +167,22 @@ class Task(TaskType):
         return clone
 
     def __copy__(self) -> Task:
-        clone = Task.__new__(Task)
-        for slot in Task.__slots__:
-            object.__setattr__(clone, slot, getattr(self, slot))
+        clone = _new_task(Task)
+        clone.id = self.id
+        clone.name = self.name
+        clone.fn = self.fn
+        clone._fn_reference = self._fn_reference
+        clone.args = self.args
+        clone.kwargs = self.kwargs
+        clone.trigger = self.trigger
+        clone.executor = self.executor
+        clone.store_alias = self.store_alias
+        clone.mistrigger_grace_time = self.mistrigger_grace_time
+        clone.coalesce = self.coalesce
+        clone.max_instances = self.max_instances
+        clone.next_run_time = self.next_run_time
+        clone.scheduler = self.scheduler
+        clone.submitted = self.submitted
         return clone
 
     def __eq__(self, other: object) -> bool:

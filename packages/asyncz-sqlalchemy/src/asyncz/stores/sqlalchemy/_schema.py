@@ -11,14 +11,19 @@
 * ``payload``: the bytes the core's codec produced (LONGBLOB on MySQL/MariaDB so tasks
   of several MB fit, BYTEA on PostgreSQL, BLOB on SQLite).
 
+* ``lease_owner``, ``lease_until``, ``lease_fire_time``, ``lease_token``: the lease of a
+  scheduler sharing the table with others (see ``_leases``); NULL when nobody holds it.
+
 The index ``(next_run_time, id)`` serves both the due query (``WHERE next_run_time <= :now
-ORDER BY next_run_time, id``) and the earliest run time (``MIN(next_run_time)``).
+ORDER BY next_run_time, id``) and the earliest run time (``MIN(next_run_time)``); the index
+on ``lease_fire_time`` finds fires whose runner died without scanning the table.
 
 ``<tablename>_quarantine``: records that could not be read, with the reason and when.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import (
@@ -44,8 +49,10 @@ _BYTE_KEYED = ("mysql", "mariadb")
 
 QUARANTINE_SUFFIX = "_quarantine"
 
+_MAX_IDENTIFIER = 63
+
 #: PostgreSQL truncates longer identifiers silently, so longer table names are refused.
-MAX_TABLENAME_LENGTH = 63 - len(QUARANTINE_SUFFIX)
+MAX_TABLENAME_LENGTH = _MAX_IDENTIFIER - len(QUARANTINE_SUFFIX)
 
 
 class TaskId(TypeDecorator[str]):
@@ -76,6 +83,17 @@ def _payload_type() -> TypeEngine[bytes]:
     return LargeBinary().with_variant(mysql.LONGBLOB(), *_BYTE_KEYED)
 
 
+def index_name(tablename: str, column: str = "next_run_time") -> str:
+    """``ix_<tablename>_<column>``, shortened with a hash of the table name where that
+    would pass the 63-character identifier limit (PostgreSQL truncates, MySQL refuses)."""
+    name = f"ix_{tablename}_{column}"
+    if len(name) <= _MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha256(tablename.encode()).hexdigest()[:8]
+    keep = _MAX_IDENTIFIER - len(f"ix__{digest}_{column}")
+    return f"ix_{tablename[:keep]}_{digest}_{column}"
+
+
 def build_tables(tablename: str) -> tuple[MetaData, Table, Table]:
     metadata = MetaData()
     options: dict[str, Any] = {"mysql_charset": "utf8mb4", "mariadb_charset": "utf8mb4"}
@@ -85,9 +103,15 @@ def build_tables(tablename: str) -> tuple[MetaData, Table, Table]:
         Column("id", TaskId(), primary_key=True),
         Column("next_run_time", BigInteger, nullable=True),
         Column("payload", _payload_type(), nullable=False),
+        # The lease (see _leases): NULL when nobody holds the task.
+        Column("lease_owner", String(255), nullable=True),
+        Column("lease_until", BigInteger, nullable=True),
+        Column("lease_fire_time", BigInteger, nullable=True),
+        Column("lease_token", String(32), nullable=True),
         **options,
     )
-    Index(f"ix_{tablename}_next_run_time", tasks.c.next_run_time, tasks.c.id)
+    Index(index_name(tablename), tasks.c.next_run_time, tasks.c.id)
+    Index(index_name(tablename, "lease_fire_time"), tasks.c.lease_fire_time)
     quarantine = Table(
         tablename + QUARANTINE_SUFFIX,
         metadata,

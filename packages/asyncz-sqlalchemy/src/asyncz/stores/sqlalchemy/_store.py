@@ -34,6 +34,7 @@ from asyncz.stores.records import (
     missing,
     to_micros,
 )
+from asyncz.stores.sqlalchemy import _leases
 from asyncz.stores.sqlalchemy._engine import (
     build_engine,
     check_sqlite_directory,
@@ -107,23 +108,26 @@ class SQLAlchemyStore(RecordStore):
     def start(self, scheduler: Any, alias: str) -> None:
         self.alias = alias
         check_sqlite_directory(self.url, self._who())
-        try:
-            with self.engine.begin() as connection:
-                self._metadata.create_all(connection)
-        except OperationalError as exc:
-            if not _already_exists(exc):
-                raise unavailable(self.url, self._who(), exc, starting=True) from exc
-            self._create_tables_again()
-        except DBAPIError as exc:
-            if not _already_exists(exc):
-                raise
-            self._create_tables_again()
+        self._create_tables()
         super().start(scheduler, alias)
 
-    def _create_tables_again(self) -> None:
-        # Another process created the tables between our check and our CREATE.
-        with self.engine.begin() as connection:
-            self._metadata.create_all(connection)
+    def _create_tables(self) -> None:
+        """Create the tables and index if missing. Several processes may start at once:
+        losing a race on one object ("already exists") just means trying again for the
+        rest, and every lost race means another process made progress."""
+        for attempt in range(1, 6):
+            try:
+                with self.engine.begin() as connection:
+                    self._metadata.create_all(connection)
+                return
+            except DBAPIError as exc:
+                if _already_exists(exc):
+                    if attempt < 5:
+                        continue
+                    raise
+                if isinstance(exc, OperationalError):
+                    raise unavailable(self.url, self._who(), exc, starting=True) from exc
+                raise
 
     def shutdown(self) -> None:
         if self._owns_engine:
@@ -226,6 +230,34 @@ class SQLAlchemyStore(RecordStore):
         statement = select(self.tasks).order_by(column.is_(None), column, self.tasks.c.id)
         rows = self._run(lambda connection: connection.execute(statement).all())
         return [self._record(row) for row in rows]
+
+    # ----------------------------------------------------------------- claims
+    supports_claims = True
+
+    def claim_records(
+        self, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[TaskRecord]:
+        rows = self._run(lambda c: _leases.claim(c, self.tasks, now, limit, owner, until))
+        records = [_leases.record_of(row) for row in rows]
+        records.sort(key=lambda r: (r.next_run_time is None, r.run_at_micros or 0, r.id))
+        return records
+
+    def commit_claim(
+        self, record: TaskRecord, owner: str, fire_time: datetime, until: datetime
+    ) -> bool:
+        if not _valid_id(record.id):
+            return False
+        return self._run(lambda c: _leases.commit(c, self.tasks, record, owner, fire_time, until))
+
+    def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
+        if not _valid_id(task_id):
+            return False
+        return self._run(lambda c: _leases.release(c, self.tasks, task_id, owner, delete))
+
+    def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
+        valid = [task_id for task_id in task_ids if _valid_id(task_id)]
+        lost = set(self._run(lambda c: _leases.extend(c, self.tasks, valid, owner, until)))
+        return [task_id for task_id in task_ids if task_id in lost or task_id not in valid]
 
     # ----------------------------------------------------------------- quarantine
     def quarantine_record(self, task_id: str, reason: str) -> None:
