@@ -148,7 +148,7 @@ def build(session: nox.Session) -> None:
         "python",
         "-m",
         "pytest",
-        "tests/packaging",
+        "tests/distributions",
         *session.posargs,
         env={"ASYNCZ_DIST_DIR": str(dist)},
     )

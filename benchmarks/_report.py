@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 #: p99 latency limits in ms, per backend.
-LATENCY_P99_MS = {"memory": 5.0, "redis": 5.0, "sqlite": 15.0, "postgres": 15.0,
-                  "mongo": 15.0, "file": 20.0}
+LATENCY_P99_MS = {
+    "memory": 5.0,
+    "redis": 5.0,
+    "sqlite": 15.0,
+    "postgres": 15.0,
+    "mongo": 15.0,
+    "file": 20.0,
+}
 MEMORY_BYTES_PER_TASK = 600.0
 FIRST_START_MS = 50.0
 PEER_FACTOR = 2.0
@@ -65,8 +71,9 @@ def value(results: Results, project: str, backend: str, key: str) -> float | Non
     return None if found is None else float(found["value"])
 
 
-def build_rows(results: Results, projects: Sequence[str], backends: Sequence[str],
-               due_ns: Sequence[int]) -> list[Row]:
+def build_rows(
+    results: Results, projects: Sequence[str], backends: Sequence[str], due_ns: Sequence[int]
+) -> list[Row]:
     rows = []
     for backend in backends:
         for key, label, unit, higher in metric_rows(due_ns, backend):
@@ -108,7 +115,7 @@ def check_target(row: Row, results: Results, due_ns: Sequence[int]) -> None:
     if limit is None or "ours" not in row.values:
         return
     if ours is None:
-        row.status = "NO RESULT"
+        row.status = "-"
     elif row.higher_better:
         row.status = "PASS" if ours >= limit else "MISS"
     else:
@@ -130,8 +137,12 @@ def fmt(number: float | None) -> str:
     return f"{number:.4f}"
 
 
-def render(rows: Sequence[Row], projects: Sequence[str], labels: dict[str, str],
-           unavailable: dict[tuple[str, str], str]) -> str:
+def render(
+    rows: Sequence[Row],
+    projects: Sequence[str],
+    labels: dict[str, str],
+    unavailable: dict[tuple[str, str], str],
+) -> str:
     """A Markdown table (readable as plain text too)."""
     peers = [p for p in projects if p != "ours"]
     header = ["backend", "measurement", "unit", *(labels[p] for p in projects)]
@@ -164,22 +175,29 @@ def render(rows: Sequence[Row], projects: Sequence[str], labels: dict[str, str],
         ]
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(
-        "-" * (w + 1) + ":" if i in numeric else "-" * (w + 2) for i, w in enumerate(widths)
-    ) + "|"
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if i in numeric else "-" * (w + 2) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
     return "\n".join([join(lines[0]), rule, *(join(cells) for cells in lines[1:])])
 
 
-PARTIAL_NOTE = ("* stopped at the case's time budget: the figure is over fewer tasks than "
-                "asked (see the notes)")
+PARTIAL_NOTE = (
+    "* stopped at the case's time budget: the figure is over fewer tasks than asked (see the notes)"
+)
 
 
 def summary(rows: Sequence[Row]) -> str:
-    passed = sum(row.status == "PASS" for row in rows)
-    checked = [row for row in rows if row.status]
-    missed = [f"{row.backend} {row.label}" for row in checked if row.status != "PASS"]
+    checked = [row for row in rows if row.status in {"PASS", "MISS"}]
+    passed = sum(row.status == "PASS" for row in checked)
+    missed = [f"{row.backend} {row.label}" for row in checked if row.status == "MISS"]
+    absent = [f"{row.backend} {row.label}" for row in rows if row.status == "-"]
     text = f"Targets: {passed} of {len(checked)} PASS"
     text += f"; MISS: {', '.join(missed)}" if missed else ""
+    text += f"; not measured: {', '.join(absent)}" if absent else ""
     if any(row.partial for row in rows):
         text += "\n" + PARTIAL_NOTE
     return text

@@ -66,9 +66,25 @@ def start_redis() -> Server:
     directory = tempfile.mkdtemp(prefix="asyncz-bench-redis-")
     port, log = free_port(), os.path.join(directory, "redis.log")
     process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-         "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", log],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            directory,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            log,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
 
     def pong() -> bool:
@@ -103,11 +119,22 @@ def start_postgres() -> Server:
     if bindir is None:
         raise ServerUnavailable("PostgreSQL binaries not found (apt-get install -y postgresql)")
     base = tempfile.mkdtemp(prefix="asyncz-bench-pg-", dir="/dev/shm")
-    as_user: dict[str, object] = {}
+    uid = gid = None
     if os.geteuid() == 0:  # initdb and postgres refuse to run as root
         account = pwd.getpwnam("postgres")
-        os.chown(base, account.pw_uid, account.pw_gid)
-        as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        uid, gid = account.pw_uid, account.pw_gid
+        os.chown(base, uid, gid)
+
+    def run(command: list[str], check: bool) -> None:
+        subprocess.run(
+            command,
+            capture_output=True,
+            check=check,
+            user=uid,
+            group=gid,
+            extra_groups=None if uid is None else [],
+        )
+
     data, port, log = os.path.join(base, "data"), free_port(), os.path.join(base, "pg.log")
     options = (
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -115,17 +142,30 @@ def start_postgres() -> Server:
     )
 
     def stop() -> None:
-        subprocess.run([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
-                       capture_output=True, check=False, **as_user)  # type: ignore[call-overload]
+        run([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], check=False)
         shutil.rmtree(base, ignore_errors=True)
 
     try:
-        subprocess.run([f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust",
-                        "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
-                       check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
-        subprocess.run([f"{bindir}/pg_ctl", "-D", data, "-l", log, "-w", "-t", "30", "-o",
-                        options, "start"],
-                       check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
+        run(
+            [
+                f"{bindir}/initdb",
+                "-D",
+                data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+        )
+        run(
+            [f"{bindir}/pg_ctl", "-D", data, "-l", log, "-w", "-t", "30", "-o", options, "start"],
+            check=True,
+        )
     except subprocess.CalledProcessError as exc:
         stop()
         raise ServerUnavailable(f"PostgreSQL did not start: {exc.stderr!r}") from exc
@@ -143,9 +183,21 @@ def start_mongo(python: str) -> Server:
     port, log = free_port(), os.path.join(directory, "server.log")
     with open(log, "ab") as output:
         process = subprocess.Popen(
-            [executable, "--host", "127.0.0.1", "--port", str(port), "--storage-path",
-             os.path.join(directory, "db"), "--standalone", "--log-level", "WARNING"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                executable,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--storage-path",
+                os.path.join(directory, "db"),
+                "--standalone",
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
 

@@ -18,8 +18,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VENVS = os.path.join(HERE, ".venvs")
 
 #: Drivers every environment needs, by distribution name (the extra is kept for pip).
-DRIVERS = {"redis": "redis", "pymongo": "pymongo", "sqlalchemy": "SQLAlchemy",
-           "psycopg": "psycopg[binary]"}
+DRIVERS = {
+    "redis": "redis",
+    "pymongo": "pymongo",
+    "sqlalchemy": "SQLAlchemy",
+    "psycopg": "psycopg[binary]",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,9 @@ def driver_versions(python: str) -> dict[str, str]:
         "    except m.PackageNotFoundError: pass\n"
         "print(json.dumps(found))"
     )
-    output = subprocess.run([python, "-c", script, *DRIVERS], check=True, capture_output=True,
-                            text=True).stdout
+    output = subprocess.run(
+        [python, "-c", script, *DRIVERS], check=True, capture_output=True, text=True
+    ).stdout
     found: dict[str, str] = json.loads(output)
     return found
 
@@ -72,17 +77,25 @@ def ensure_venv(project: Project, base_python: str, drivers: dict[str, str]) -> 
         with open(marker) as handle:
             if json.load(handle) == wanted:
                 return python
-    print(f"Creating the venv for {project.label} in {directory} (first use: about a "
-          "minute; later runs reuse it)...", file=sys.stderr, flush=True)
+    print(
+        f"Creating the venv for {project.label} in {directory} (first use: about a "
+        "minute; later runs reuse it)...",
+        file=sys.stderr,
+        flush=True,
+    )
     started = time.monotonic()
     subprocess.run([base_python, "-m", "venv", "--clear", directory], check=True)
     done = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"pip could not install {' '.join(wanted)} into {directory}:\n"
-                         f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"pip could not install {' '.join(wanted)} into {directory}:\n"
+            f"{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
     with open(marker, "w") as handle:
         json.dump(wanted, handle)
     print(f"  ... done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)

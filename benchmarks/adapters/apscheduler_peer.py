@@ -4,7 +4,7 @@ API: ``apscheduler.schedulers.asyncio.AsyncIOScheduler``, ``add_job``; job store
 ``MemoryJobStore``, ``SQLAlchemyJobStore(url=)``, ``RedisJobStore``, ``MongoDBJobStore``.
 APScheduler 3 has no file job store: that backend is reported as not applicable.
 Population writes the same rows each job store's ``add_job`` writes (pickled job state), in
-bulk (``harness.PickleTemplate``); the memory store's sorted list and index are filled directly.
+bulk (``pickles.PickleTemplate``); the memory store's sorted list and index are filled directly.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from backend_data import drop, postgres_url, redis_host_port, sqlite_url
-from harness import Adapter, Bench, PickleTemplate, Settings, main
+from backend_data import analyze, drop, postgres_url, redis_host_port, sqlite_url
+from harness import Adapter, Bench, Settings, main
+from pickles import PickleTemplate
 
 BACKENDS = ("memory", "sqlite", "postgres", "redis", "mongo")
 
@@ -85,9 +86,19 @@ class ApsBench(Bench):
         trigger = IntervalTrigger(hours=1, timezone=UTC)
         first = trigger.get_next_fire_time(None, datetime.now(UTC))
         self.store.add_job(
-            Job(self.scheduler, func=self.tick, trigger=trigger, executor="default", args=(),
-                kwargs={}, name="tick", misfire_grace_time=1, coalesce=True, max_instances=1,
-                next_run_time=first)
+            Job(
+                self.scheduler,
+                func=self.tick,
+                trigger=trigger,
+                executor="default",
+                args=(),
+                kwargs={},
+                name="tick",
+                misfire_grace_time=1,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=first,
+            )
         )
 
     def add_at(self, task_id: str, run_at: datetime, scheduled: float) -> None:
@@ -97,9 +108,18 @@ class ApsBench(Bench):
 
     def _job(self, job_id: str, when: datetime) -> Job:
         return Job(
-            self.scheduler, id=job_id, func=self.tick, trigger=self.trigger, executor="default",
-            args=(), kwargs={}, name="tick", misfire_grace_time=self.grace, coalesce=True,
-            max_instances=1, next_run_time=when,
+            self.scheduler,
+            id=job_id,
+            func=self.tick,
+            trigger=self.trigger,
+            executor="default",
+            args=(),
+            kwargs={},
+            name="tick",
+            misfire_grace_time=self.grace,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=when,
         )
 
     def populate(self, entries: Sequence[tuple[str, datetime]]) -> None:
@@ -142,11 +162,17 @@ class ApsBench(Bench):
                 ordered=False,
             )
 
+    def after_populate(self) -> None:
+        analyze(self.settings, self.name)
+
     def count_due(self, now: datetime) -> int:
         return len(self.store.get_due_jobs(now))
 
     def next_run_time(self) -> datetime | None:
         return self.store.get_next_run_time()  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        self.store.remove_all_jobs()
 
     def cleanup(self) -> None:
         drop(self.settings, self.name, [self.name])

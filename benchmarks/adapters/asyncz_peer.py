@@ -3,7 +3,7 @@
 API: ``asyncz.schedulers.AsyncIOScheduler``, ``add_task``; stores ``asyncz.stores.*``
 (MemoryStore, FileStore, SQLAlchemyStore, RedisStore, MongoDBStore). Population writes the
 same record each store's ``add_task`` writes (pickled, envelope-wrapped task state), in bulk
-(``harness.PickleTemplate``); the memory store's sorted list and index are filled directly.
+(``pickles.PickleTemplate``); the memory store's sorted list and index are filled directly.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import bench_jobs
-from backend_data import directory, drop, postgres_url, redis_host_port, sqlite_url
-from harness import Adapter, Bench, PickleTemplate, Settings, main
+from backend_data import analyze, directory, drop, postgres_url, redis_host_port, sqlite_url
+from harness import Adapter, Bench, Settings, main
+from pickles import PickleTemplate
 
 from asyncz.schedulers import AsyncIOScheduler
 from asyncz.tasks import Task
@@ -89,9 +90,17 @@ class AsynczBench(Bench):
         trigger = IntervalTrigger(hours=1, timezone=UTC)
         first = trigger.get_next_trigger_time(UTC, None, datetime.now(UTC))
         self.store.add_task(
-            Task(self.tick, scheduler=self.scheduler, trigger=trigger, executor="default",
-                 store_alias="default", mistrigger_grace_time=1, coalesce=True,
-                 max_instances=1, next_run_time=first)
+            Task(
+                self.tick,
+                scheduler=self.scheduler,
+                trigger=trigger,
+                executor="default",
+                store_alias="default",
+                mistrigger_grace_time=1,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=first,
+            )
         )
 
     def add_at(self, task_id: str, run_at: datetime, scheduled: float) -> None:
@@ -99,9 +108,16 @@ class AsynczBench(Bench):
 
     def _task(self, task_id: str, when: datetime) -> Any:
         return Task(
-            self.tick, id=task_id, scheduler=self.scheduler, trigger=self.trigger,
-            executor="default", store_alias="default", mistrigger_grace_time=self.grace,
-            coalesce=True, max_instances=1, next_run_time=when,
+            self.tick,
+            id=task_id,
+            scheduler=self.scheduler,
+            trigger=self.trigger,
+            executor="default",
+            store_alias="default",
+            mistrigger_grace_time=self.grace,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=when,
         )
 
     def _records(self, entries: Sequence[tuple[str, datetime]]) -> list[tuple[str, float, bytes]]:
@@ -121,8 +137,10 @@ class AsynczBench(Bench):
             # The store's own sorted list and index, filled in one go (add_task is O(N)).
             template = self._task(PickleTemplate.SENTINEL_ID, PickleTemplate.SENTINEL_TIME)
             pairs = [
-                (template.model_copy(update={"id": task_id, "next_run_time": when}),
-                 when.timestamp())
+                (
+                    template.model_copy(update={"id": task_id, "next_run_time": when}),
+                    when.timestamp(),
+                )
                 for task_id, when in entries
             ]
             store.tasks = sorted(store.tasks + pairs, key=lambda pair: (pair[1], pair[0].id))
@@ -151,11 +169,17 @@ class AsynczBench(Bench):
                 ordered=False,
             )
 
+    def after_populate(self) -> None:
+        analyze(self.settings, self.name)
+
     def count_due(self, now: datetime) -> int:
         return len(self.store.get_due_tasks(now))
 
     def next_run_time(self) -> datetime | None:
         return self.store.get_next_run_time()  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        self.store.remove_all_tasks()
 
     def cleanup(self) -> None:
         drop(self.settings, self.name, [self.name])

@@ -31,6 +31,20 @@ def redis_host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 6379
 
 
+def analyze(settings: Settings, name: str) -> None:
+    """Refresh the SQL planner's statistics of table ``name`` after a bulk load, as
+    autovacuum (PostgreSQL) would soon do; without it a fresh table may be planned as empty."""
+    if settings.backend not in {"sqlite", "postgres"}:
+        return
+    import sqlalchemy
+
+    url = sqlite_url(settings, name) if settings.backend == "sqlite" else None
+    engine = sqlalchemy.create_engine(url or postgres_url(settings.urls["postgres"]))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
+    engine.dispose()
+
+
 def drop(settings: Settings, name: str, tables: list[str]) -> None:
     """Remove what the bench ``name`` left: its directory or SQLite file, its PostgreSQL
     ``tables``, its Redis keys (``name.*``) or its Mongo database (``name``)."""

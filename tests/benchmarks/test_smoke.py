@@ -30,9 +30,23 @@ EXPECTED_ROWS = [
 def test_smoke_run_of_our_memory_store(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--only", "ours",
-         "--backends", "memory", "--json", str(out), "--workdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--smoke",
+            "--only",
+            "ours",
+            "--backends",
+            "memory",
+            "--json",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -45,7 +59,12 @@ def test_smoke_run_of_our_memory_store(tmp_path: Path) -> None:
     assert results["results"]["ours"]["memory"]["errors"] == []
 
     table = done.stdout
-    for label in ("add", "get_due_tasks @1,000", "dispatch: first start", "latency p99",
-                  "memory per task"):
+    for label in (
+        "add",
+        "get_due_tasks @1,000",
+        "dispatch: first start",
+        "latency p99",
+        "memory per task",
+    ):
         assert f"| {label} " in table, table
     assert "Targets:" in table

@@ -62,7 +62,7 @@ def test_cron_defaults_to_the_machine_zone(cli: CLI) -> None:
         (["61 * * * *"], "minute field"),
         (["* * * *"], "has 4 fields"),
         (["@sometimes"], "unknown macro"),
-        (["* * * * *", "--tz", "Mars/Olympus_Mons"], "unknown time zone"),
+        (["* * * * *", "--tz", "Mars/Olympus_Mons"], "unknown timezone"),
         (["* * * * *", "--count", "0"], "at least 1"),
     ],
 )

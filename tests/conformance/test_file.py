@@ -14,6 +14,8 @@ from asyncz.testing import StoreConformance
 
 
 class TestFileStore(StoreConformance):
+    claims = True
+
     @pytest.fixture
     def store_factory(self, tmp_path: Path) -> Callable[..., BaseStore]:
         directory = tmp_path / "tasks"

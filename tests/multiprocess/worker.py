@@ -37,6 +37,7 @@ async def main(config: dict) -> None:  # type: ignore[type-arg]
         store_poll_interval=config["poll"],
         claim_batch_size=config.get("batch", 100),
         task_defaults={"mistrigger_grace_time": None},
+        store_retry_interval=0.5,
     )
     scheduler.add_listener(record, TASK_EXECUTED)  # type: ignore[arg-type]
     scheduler.start()

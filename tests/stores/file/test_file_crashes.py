@@ -20,7 +20,7 @@ import pytest
 
 from asyncz.exceptions import ConflictIdError
 from asyncz.stores.file import FileStore
-from asyncz.stores.file._format import SET, journal_line, parse_task_header
+from asyncz.stores.file._format import SET, Entry, journal_line, parse_task_header
 from asyncz.stores.file._layout import JOURNAL_NAME
 from asyncz.stores.records import TaskRecord, to_micros
 
@@ -132,8 +132,8 @@ def test_index_entry_without_its_rename_is_corrected(task_dir: Path) -> None:
     journal = directory / JOURNAL_NAME
     later = T0 + timedelta(hours=1)
     with journal.open("ab") as handle:
-        handle.write(journal_line(SET, "moved", to_micros(later)))  # the rename never came
-        handle.write(journal_line(SET, "never-created", to_micros(T0)))
+        handle.write(journal_line(Entry(SET, "moved", to_micros(later))))  # the rename never came
+        handle.write(journal_line(Entry(SET, "never-created", to_micros(T0))))
     other = _open(directory)
     assert other.earliest_run_time() == T0  # "never-created" is still announced
     assert other.due_records(T0) == []  # ... but checked against the files and dropped

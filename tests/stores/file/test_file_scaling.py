@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from asyncz.stores.file import FileStore
-from asyncz.stores.file._format import JOURNAL_MAGIC, SET, journal_line, task_header
+from asyncz.stores.file._format import JOURNAL_MAGIC, SET, Entry, journal_line, task_header
 from asyncz.stores.file._layout import JOURNAL_NAME
 from asyncz.stores.file._names import file_stem
 from asyncz.stores.records import to_micros
@@ -52,7 +52,7 @@ def _fill(directory: Path, total: int) -> FileStore:
         else:
             run_at = NOW + timedelta(seconds=number)
             os.link(filler, path)
-        journal.append(journal_line(SET, task_id, to_micros(run_at)))
+        journal.append(journal_line(Entry(SET, task_id, to_micros(run_at))))
     (directory / JOURNAL_NAME).write_bytes(b"".join(journal))
     store = FileStore(directory)
     store.start(None, "scaling")

@@ -45,9 +45,9 @@ def test_urls_without_a_driver_pick_an_installed_one(given: str, expected: str) 
 def test_extra_keywords_go_to_create_engine(tmp_path: Path) -> None:
     store = SQLAlchemyStore(f"sqlite:///{tmp_path}/a.db", pool_size=3, max_overflow=1)
     pool: Any = store.engine.pool
-    assert pool.size() == 3 and pool._pre_ping
-    unpinged: Any = SQLAlchemyStore(f"sqlite:///{tmp_path}/a.db", pool_pre_ping=False).engine.pool
-    assert not unpinged._pre_ping
+    assert pool.size() == 3 and not pool._pre_ping
+    pinged: Any = SQLAlchemyStore(f"sqlite:///{tmp_path}/a.db", pool_pre_ping=True).engine.pool
+    assert pinged._pre_ping
 
 
 def test_bad_options_are_configuration_errors(tmp_path: Path) -> None:

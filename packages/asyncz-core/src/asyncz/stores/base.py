@@ -51,9 +51,20 @@ class BaseStore(ABC):
     #: Human name of the backend for messages ("redis", "file", ...); defaults to the class name.
     display_name: ClassVar[str] = ""
 
+    #: URL schemes ``from_url`` accepts (``asyncz --store URL`` picks the installed store
+    #: whose class lists the URL's scheme). ``"postgresql+psycopg"`` also matches a class
+    #: listing only ``"postgresql"``. Empty: the store cannot be named by a URL.
+    url_schemes: ClassVar[tuple[str, ...]] = ()
+
     alias: str | None = None
     scheduler: Any = None
     logger: logging.Logger = logging.getLogger("asyncz.stores")
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> BaseStore:
+        """A store for ``url``, whose scheme is one of ``url_schemes``; ``options`` are other
+        constructor options. Only stores that list URL schemes implement it."""
+        raise NotImplementedError(f"{cls.__qualname__} cannot be built from a URL")
 
     def start(self, scheduler: Any, alias: str) -> None:
         """Called when the scheduler starts, or when the store joins a running scheduler."""

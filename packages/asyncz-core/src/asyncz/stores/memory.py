@@ -6,7 +6,7 @@ import copy
 import heapq
 import threading
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from asyncz.exceptions import ConflictIdError, TaskLookupError
 from asyncz.stores.base import BaseStore
@@ -29,6 +29,12 @@ class MemoryStore(BaseStore):
 
     blocking_io: ClassVar[bool] = False
     display_name: ClassVar[str] = "memory"
+    url_schemes: ClassVar[tuple[str, ...]] = ("memory",)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> MemoryStore:
+        """``memory://``: a new, empty store that lives as long as this process."""
+        return cls(**options)
 
     def __init__(self) -> None:
         self._tasks: dict[str, TaskType] = {}

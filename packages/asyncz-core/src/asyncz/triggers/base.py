@@ -40,6 +40,9 @@ class BaseTrigger(ABC):
       point after ``previous_time``" is the right one).
     """
 
+    # Subclasses may declare __slots__ (the interval trigger does: one exists per task).
+    __slots__ = ()
+
     alias: ClassVar[str] = ""
     jitter: float | None = None
     timezone: tzinfo

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from asyncz.stores.file._format import DELETE, SET, FormatError
+from asyncz.stores.file._format import DELETE, SET, Entry, FormatError
 from asyncz.stores.file._index import Journal, TimeIndex
 from asyncz.stores.file._layout import Layout, read_header
 from asyncz.stores.file._names import file_stem, task_id_of_stem
@@ -111,11 +111,14 @@ class TaskDirectory:
         """Exclusive lock with a current index; yields the directory's fd (to fsync it).
         Must not be nested in ``reading`` or ``writing``."""
         with self._mutex, self._flock(fcntl.LOCK_EX) as dir_fd:
-            if not self.journal.refresh():
+            if not self.journal.refresh(repair=True):
                 self._rebuild_index(dir_fd)
             yield dir_fd
             if self.journal.needs_compaction():
-                self.journal.rewrite(dict(self.index.times), dir_fd, self.layout.temp())
+                index = self.index
+                self.journal.rewrite(
+                    dict(index.times), dict(index.leases), dir_fd, self.layout.temp()
+                )
 
     # ----------------------------------------------------------------- repair
     def _rebuild_index(self, dir_fd: int) -> None:
@@ -139,11 +142,12 @@ class TaskDirectory:
         level = logging.WARNING if times or os.path.exists(self.layout.journal) else logging.DEBUG
         self.logger.log(
             level,
-            "Rebuilding the time index of %s from %d task files",
+            "Rebuilding the time index of %s from %d task files (leases held by schedulers "
+            "sharing it are dropped)",
             self.layout.directory,
             len(times),
         )
-        self.journal.rewrite(times, dir_fd, self.layout.temp())
+        self.journal.rewrite(times, {}, dir_fd, self.layout.temp())
 
     def correct_index(self, task_ids: list[str]) -> None:
         """Take the exclusive lock and ``correct_entries``."""
@@ -153,19 +157,19 @@ class TaskDirectory:
     def correct_entries(self, task_ids: list[str]) -> None:
         """Make the index entries of ``task_ids`` agree with their files (after a crash
         between an index entry and its rename). The exclusive lock must be held."""
-        changes: list[tuple[str, str, int | None]] = []
+        changes: list[Entry] = []
         times = self.index.times
         for task_id in task_ids:
             try:
                 header = read_header(self.layout.live(task_id))
             except FileNotFoundError:
                 if task_id in times:
-                    changes.append((DELETE, task_id, None))
+                    changes.append(Entry(DELETE, task_id))
                 continue
             except FormatError:
                 continue  # damaged: left listed, the core quarantines it when it reads it
             if header.task_id == task_id and times.get(task_id, -1) != header.run_at:
-                changes.append((SET, task_id, header.run_at))
+                changes.append(Entry(SET, task_id, header.run_at))
         if changes:
             self.logger.warning(
                 "Corrected %d time index entries of %s that did not match their task files "

@@ -12,6 +12,7 @@ by a crash (or any damage) is recognised and never half-applied::
 
     <crc32 as 8 hex digits> S <µs | -> <id JSON>\\n     (the task's run time is now ...)
     <crc32 as 8 hex digits> D - <id JSON>\\n            (the task is gone)
+    <crc32 as 8 hex digits> L [id, owner, until µs, fire µs]\\n   (lease; owner null: none)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ JOURNAL_MAGIC = b"asyncz-index 1\n"
 
 SET = "S"
 DELETE = "D"
+LEASE = "L"
 
 
 class FormatError(ValueError):
@@ -88,14 +90,33 @@ def parse_task_header(data: bytes) -> Header:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A scheduler's hold on a task (see ``RecordStore.claim_records``); times in µs."""
+
+    owner: str
+    until: int
+    fire: int | None  # the fire being run (a run lease), None for a claim lease
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    op: str  # SET or DELETE
+    op: str  # SET, DELETE or LEASE
     task_id: str
-    run_at: int | None
+    run_at: int | None = None  # SET only
+    lease: Lease | None = None  # LEASE only; None releases
 
 
-def journal_line(op: str, task_id: str, run_at: int | None) -> bytes:
-    body = op.encode() + b" " + _encode_time(run_at) + b" " + _encode_id(task_id)
+def journal_line(entry: Entry) -> bytes:
+    if entry.op == LEASE:
+        lease = entry.lease
+        fields: list[object] = [entry.task_id, None, None, None]
+        if lease is not None:
+            fields = [entry.task_id, lease.owner, lease.until, lease.fire]
+        body = b"L " + json.dumps(fields, ensure_ascii=True).encode("ascii")
+    else:
+        body = (
+            entry.op.encode() + b" " + _encode_time(entry.run_at) + b" " + _encode_id(entry.task_id)
+        )
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 
@@ -105,7 +126,19 @@ def parse_journal_line(line: bytes) -> Entry:
     if len(crc) != 8 or b"%08x" % zlib.crc32(body) != crc:
         raise FormatError(f"journal line fails its checksum: {line[:60]!r}")
     op, _, rest = body.partition(b" ")
+    if op == b"L":
+        return _parse_lease(rest)
     time_raw, _, id_raw = rest.partition(b" ")
     if op not in (b"S", b"D"):
         raise FormatError(f"unknown journal operation {op!r}")
     return Entry(op.decode(), _decode_id(id_raw), _decode_time(time_raw))
+
+
+def _parse_lease(raw: bytes) -> Entry:
+    try:
+        task_id, owner, until, fire = json.loads(raw)
+    except ValueError as exc:
+        raise FormatError(f"bad lease entry {raw[:60]!r}") from exc
+    if owner is None:
+        return Entry(LEASE, task_id)
+    return Entry(LEASE, task_id, lease=Lease(owner, until, fire))

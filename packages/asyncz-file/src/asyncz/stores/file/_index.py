@@ -8,22 +8,32 @@ current by reading only the bytes appended to a shared journal file since it las
 one ``stat`` when nothing changed, O(new entries) otherwise. Writers append one
 checksummed line per change under the directory's exclusive lock.
 
-The journal is only a cache of the task files' headers. When it is missing, damaged or
-torn by a crash, it is rebuilt from the task files (see ``FileStore``); when it grows past
-twice the live entries it is compacted: rewritten whole to a temporary file and renamed
-over the old one. Other instances notice the new inode on their next look and reload.
+The journal's run times are a cache of the task files' headers. When it is missing or
+damaged it is rebuilt from the task files (see ``FileStore``); a last line torn by a crash
+is cut off; when it grows past twice the live entries it is compacted: rewritten whole to a
+temporary file and renamed over the old one. Other instances notice the new inode on their
+next look and reload.
+
+Leases (several schedulers sharing the directory, see ``_claims``) live only in the
+journal: they are coordination state, not part of a task. A journal rebuilt from the task
+files therefore has no leases; the worst outcome is that a fire being run when the journal
+was lost runs once more, or is not run again if its runner also died.
 """
 
 from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable
 
 from asyncz.stores.file._format import (
     DELETE,
     JOURNAL_MAGIC,
+    LEASE,
     SET,
+    Entry,
     FormatError,
+    Lease,
     journal_line,
     parse_journal_line,
 )
@@ -41,11 +51,23 @@ class TimeIndex:
 
     def __init__(self) -> None:
         self.times: dict[str, int | None] = {}
+        self.leases: dict[str, Lease] = {}
         self._heap: list[tuple[int, str]] = []
 
     def clear(self) -> None:
         self.times.clear()
+        self.leases.clear()
         self._heap.clear()
+
+    def apply(self, entry: Entry) -> None:
+        if entry.op == SET:
+            self.set(entry.task_id, entry.run_at)
+        elif entry.op == DELETE:
+            self.discard(entry.task_id)
+        elif entry.lease is None:
+            self.leases.pop(entry.task_id, None)
+        else:
+            self.leases[entry.task_id] = entry.lease
 
     def set(self, task_id: str, run_at: int | None) -> None:
         if task_id in self.times and self.times[task_id] == run_at:
@@ -58,6 +80,7 @@ class TimeIndex:
 
     def discard(self, task_id: str) -> None:
         self.times.pop(task_id, None)
+        self.leases.pop(task_id, None)
 
     def _live(self, entry: tuple[int, str]) -> bool:
         return self.times.get(entry[1]) == entry[0]
@@ -71,9 +94,13 @@ class TimeIndex:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
 
-    def due(self, now: int, limit: int | None = None) -> list[tuple[int, str]]:
-        """(run time, id) of entries with run time <= ``now``, ascending; O(k log N)."""
+    def due(
+        self, now: int, limit: int | None = None, skip: Callable[[str], bool] | None = None
+    ) -> list[tuple[int, str]]:
+        """(run time, id) of entries with run time <= ``now``, ascending, leaving out ids
+        for which ``skip`` is true; O((k + skipped) log N)."""
         found: list[tuple[int, str]] = []
+        popped: list[tuple[int, str]] = []
         seen: set[str] = set()
         while self._heap and (limit is None or len(found) < limit):
             entry = self._heap[0]
@@ -82,10 +109,11 @@ class TimeIndex:
                 continue
             if entry[0] > now:
                 break
-            heapq.heappop(self._heap)
+            popped.append(heapq.heappop(self._heap))
             seen.add(entry[1])
-            found.append(entry)
-        for entry in found:
+            if skip is None or not skip(entry[1]):
+                found.append(entry)
+        for entry in popped:
             heapq.heappush(self._heap, entry)
         return found
 
@@ -115,9 +143,12 @@ class Journal:
         self._entries = 0
         self.index.clear()
 
-    def refresh(self) -> bool:
+    def refresh(self, repair: bool = False) -> bool:
         """Apply the entries appended since the last call. False when the journal is
-        missing, damaged or torn: the caller must then rebuild it from the task files."""
+        missing or damaged (the caller must rebuild it from the task files), or torn by a
+        writer that died mid-append unless ``repair`` (exclusive lock held): the torn line
+        is then cut off (its write was never carried out: entries are flushed before the
+        file changes they announce)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -142,47 +173,55 @@ class Journal:
                 return False
             start = len(JOURNAL_MAGIC)
         if not data.endswith(b"\n"):
-            return False  # a torn last line: a writer died mid-append
+            if not repair:
+                return False
+            data = data[: data.rfind(b"\n") + 1]
+            size = self._offset + len(data)
+            os.truncate(self.path, size)
         try:
             entries = [parse_journal_line(line) for line in data[start:-1].split(b"\n") if line]
         except FormatError:
             return False
         for entry in entries:
-            if entry.op == SET:
-                self.index.set(entry.task_id, entry.run_at)
-            else:
-                self.index.discard(entry.task_id)
+            self.index.apply(entry)
         self._offset = size
         self._entries += len(entries)
         return True
 
-    def append(self, changes: list[tuple[str, str, int | None]]) -> None:
-        """Durably append (op, id, run time) changes and apply them to the index.
-        The caller has just refreshed, so this instance has read the journal to its end."""
-        lines = [journal_line(op, task_id, run_at) for op, task_id, run_at in changes]
+    def append(self, entries: list[Entry]) -> None:
+        """Durably append ``entries`` and apply them to the index. The caller has just
+        refreshed, so this instance has read the journal to its end."""
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
         try:
-            _write_all(fd, b"".join(lines))
+            _write_all(fd, b"".join(journal_line(entry) for entry in entries))
             os.fsync(fd)
             size = os.fstat(fd).st_size
         finally:
             os.close(fd)
-        for op, task_id, run_at in changes:
-            if op == SET:
-                self.index.set(task_id, run_at)
-            else:
-                assert op == DELETE
-                self.index.discard(task_id)
+        for entry in entries:
+            self.index.apply(entry)
         self._offset = size
-        self._entries += len(lines)
+        self._entries += len(entries)
 
     def needs_compaction(self) -> bool:
-        return self._entries > max(COMPACT_MIN_ENTRIES, 2 * len(self.index.times))
+        live = len(self.index.times) + len(self.index.leases)
+        return self._entries > max(COMPACT_MIN_ENTRIES, 2 * live)
 
-    def rewrite(self, times: dict[str, int | None], directory_fd: int, temp_path: str) -> None:
-        """Atomically replace the journal by one entry per task in ``times``."""
-        body = b"".join(journal_line(SET, task_id, run_at) for task_id, run_at in times.items())
-        data = JOURNAL_MAGIC + body
+    def rewrite(
+        self,
+        times: dict[str, int | None],
+        leases: dict[str, Lease],
+        directory_fd: int,
+        temp_path: str,
+    ) -> None:
+        """Atomically replace the journal by one entry per task and per lease."""
+        lines = [journal_line(Entry(SET, task_id, run_at)) for task_id, run_at in times.items()]
+        lines += [
+            journal_line(Entry(LEASE, task_id, lease=lease))
+            for task_id, lease in leases.items()
+            if task_id in times
+        ]
+        data = JOURNAL_MAGIC + b"".join(lines)
         write_file_atomically(temp_path, self.path, data, self.file_mode, directory_fd)
         self.close()
         if not self.refresh():

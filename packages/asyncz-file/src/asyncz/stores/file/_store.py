@@ -14,8 +14,10 @@ Invariants:
   *before* its file is renamed into place, and removed only *after* its file is gone. So
   the index may briefly name a file that is missing or older than announced, never miss a
   file; readers notice such entries and correct them from the file headers.
-* A task file is unlinked only by ``remove_record`` and ``remove_all_records``. An
-  unreadable task is moved to ``quarantine/`` with the reason next to it.
+* A task file is unlinked only by ``remove_record`` and ``remove_all_records`` (and by
+  ``release_lease(delete=True)``, which removes a finished task). An unreadable task is
+  moved to ``quarantine/`` with the reason next to it.
+* Several schedulers may share the directory: claims lease tasks (see ``_claims``).
 """
 
 from __future__ import annotations
@@ -25,15 +27,17 @@ import errno
 import logging
 import os
 import shutil
+import urllib.parse
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from asyncz.exceptions import ConfigurationError, ConflictIdError, StoreUnavailableError
 from asyncz.serialization import Serializer, TaskCodec
 from asyncz.stores.base import BaseStore
+from asyncz.stores.file._claims import Claims
 from asyncz.stores.file._directory import TaskDirectory
-from asyncz.stores.file._format import DELETE, SET, task_header
+from asyncz.stores.file._format import DELETE, SET, Entry, task_header
 from asyncz.stores.file._index import write_file_atomically, write_temp_file
 from asyncz.stores.file._layout import REASON_SUFFIX, Layout, read_file
 from asyncz.stores.file._records import QuarantineReader, RecordReader
@@ -67,7 +71,29 @@ class FileStore(RecordStore):
     """
 
     display_name = "file"
+    url_schemes: ClassVar[tuple[str, ...]] = ("file",)
     namespace = "file:tasks"
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> FileStore:
+        """``file:///absolute/dir``, or ``file:relative/dir`` / ``file://./relative/dir``
+        (from the working directory); ``options`` as for the constructor."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.netloc in ("", "localhost"):
+            path = parts.path
+        elif parts.netloc in (".", ".."):
+            path = parts.netloc + parts.path
+        else:
+            raise ConfigurationError(
+                f"FileStore URL {url!r} names the host {parts.netloc!r}; a file store is "
+                "local: use file:///absolute/path or file:relative/path"
+            )
+        if not path or parts.query or parts.fragment:
+            raise ConfigurationError(
+                f"FileStore URL {url!r}: expected file:///absolute/path or file:relative/path "
+                "(give other options separately)"
+            )
+        return cls(directory=urllib.parse.unquote(path), **options)
 
     def __init__(
         self,
@@ -98,6 +124,7 @@ class FileStore(RecordStore):
         self.cleanup_directory = bool(cleanup_directory)
         self._layout = Layout(self.directory, suffix)
         self._files = TaskDirectory(self._layout, mode, self.logger)
+        self._claims = Claims(self._files, self._layout, self._write_temp)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self, scheduler: Any, alias: str) -> None:
@@ -142,7 +169,7 @@ class FileStore(RecordStore):
                 raise missing(record.id, self)
             temp = self._write_temp(record)
             try:
-                self._files.journal.append([(SET, record.id, record.run_at_micros)])
+                self._files.journal.append([Entry(SET, record.id, record.run_at_micros)])
                 os.replace(temp, live)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
@@ -157,7 +184,7 @@ class FileStore(RecordStore):
             except FileNotFoundError:
                 raise missing(task_id, self) from None
             os.fsync(dir_fd)
-            self._files.journal.append([(DELETE, task_id, None)])
+            self._files.journal.append([Entry(DELETE, task_id)])
 
     def remove_all_records(self) -> None:
         with self._files.writing() as dir_fd:
@@ -165,7 +192,7 @@ class FileStore(RecordStore):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
             os.fsync(dir_fd)
-            self._files.journal.rewrite({}, dir_fd, self._layout.temp())
+            self._files.journal.rewrite({}, {}, dir_fd, self._layout.temp())
 
     def _write_temp(self, record: TaskRecord) -> str:
         temp = self._layout.temp()
@@ -178,7 +205,7 @@ class FileStore(RecordStore):
         held): index entry first, then the name, so a crash never hides the file."""
         temp = self._write_temp(record)
         try:
-            self._files.journal.append([(SET, record.id, record.run_at_micros)])
+            self._files.journal.append([Entry(SET, record.id, record.run_at_micros)])
             try:
                 os.link(temp, live)
             except FileExistsError:
@@ -237,6 +264,25 @@ class FileStore(RecordStore):
     def _reader(self, known: dict[str, int | None] | None = None) -> RecordReader:
         return RecordReader(self.logger, self._files.index.times if known is None else known)
 
+    # ----------------------------------------------------------------- claims (see _claims)
+    supports_claims = True
+
+    def claim_records(
+        self, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[TaskRecord]:
+        return self._claims.claim(now, limit, owner, until)
+
+    def commit_claim(
+        self, record: TaskRecord, owner: str, fire_time: datetime, until: datetime
+    ) -> bool:
+        return self._claims.commit(record, owner, fire_time, until)
+
+    def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
+        return self._claims.release(task_id, owner, delete)
+
+    def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
+        return self._claims.extend(task_ids, owner, until)
+
     # ----------------------------------------------------------------- quarantine
     def quarantine_record(self, task_id: str, reason: str) -> None:
         live = self._layout.live(task_id)
@@ -257,7 +303,7 @@ class FileStore(RecordStore):
             finally:
                 os.close(quarantine_fd)
             os.fsync(dir_fd)
-            self._files.journal.append([(DELETE, task_id, None)])
+            self._files.journal.append([Entry(DELETE, task_id)])
 
     def quarantined_records(self) -> list[QuarantinedRecord]:
         with self._files.reading():

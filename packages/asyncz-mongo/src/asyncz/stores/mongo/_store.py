@@ -21,6 +21,7 @@ so each is atomic on any MongoDB deployment.
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Concatenate, NoReturn, ParamSpec, TypeVar
@@ -82,7 +83,17 @@ class MongoDBStore(RecordStore):
     """
 
     display_name = "mongodb"
+    url_schemes: ClassVar[tuple[str, ...]] = ("mongodb", "mongodb+srv")
     supports_claims: ClassVar[bool] = True
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> MongoDBStore:
+        """``mongodb://host:port/database`` (or ``mongodb+srv://``): the URL goes to the
+        client; the database it names, if any, is the store's unless ``database`` is given."""
+        database = urllib.parse.unquote(urllib.parse.urlsplit(url).path.lstrip("/"))
+        if database:
+            options.setdefault("database", database)
+        return cls(host=url, **options)
 
     def __init__(
         self,

@@ -74,7 +74,13 @@ class RedisStore(RecordStore):
     """
 
     display_name = "redis"
+    url_schemes: ClassVar[tuple[str, ...]] = ("redis", "rediss")
     supports_claims: ClassVar[bool] = True
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisStore:
+        """``redis://[[user]:password@]host:port/db`` or ``rediss://`` (TLS)."""
+        return cls(url=url, **options)
 
     def __init__(
         self,

@@ -60,7 +60,6 @@ def resolve_url(database: str | URL) -> URL:
 
 def build_engine(url: URL, options: dict[str, Any]) -> Engine:
     options = dict(options)
-    options.setdefault("pool_pre_ping", True)
     sqlite_file = sqlite_path(url)
     if url.get_backend_name() == "sqlite":
         connect_args = dict(options.get("connect_args") or {})
@@ -130,16 +129,37 @@ def describe_target(url: URL) -> str:
     return f"{backend} at {host}:{port} (database {url.database!r}, user {url.username!r})"
 
 
+# Transaction rolled back because of a concurrent one; running it again is the remedy.
+_CONFLICT_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
+_CONFLICT_MYSQL_CODES = {1205, 1213}  # MySQL/MariaDB: lock wait timeout, deadlock
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """True for errors that mean "another transaction got in the way, try again"."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _CONFLICT_SQLSTATES:
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _CONFLICT_MYSQL_CODES:
+        return True
+    return "database is locked" in str(orig or "")
+
+
 def unavailable(
     url: URL, store: str, exc: BaseException, *, starting: bool
 ) -> StoreUnavailableError:
+    when = "at start" if starting else "while running"
+    return StoreUnavailableError(
+        f"{store} cannot reach {describe_target(url)} {when}: {error_text(url, exc)}. Check "
+        "that the server is running and reachable at that host and port, and that the user, "
+        "password and database in the URL are right."
+    )
+
+
+def error_text(url: URL, exc: BaseException) -> str:
+    """The first line of the driver's message for ``exc``, never showing the password."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1]
     text = reason[0] if reason else type(exc).__name__
     if url.password:
         text = text.replace(str(url.password), "***")
-    when = "at start" if starting else "while running"
-    return StoreUnavailableError(
-        f"{store} cannot reach {describe_target(url)} {when}: {text}. Check that the server is "
-        "running and reachable at that host and port, and that the user, password and "
-        "database in the URL are right."
-    )
+    return text

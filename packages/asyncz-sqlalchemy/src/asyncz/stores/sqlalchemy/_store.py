@@ -8,16 +8,24 @@ Invariants:
   key decides, so two processes racing on one id get exactly one winner); replacing or
   removing a missing id raises ``TaskLookupError`` (the affected row count decides).
 * Run times are epoch microseconds in a BIGINT: exact, never rounded to seconds.
-* A connection lost to a server restart is replaced (``pool_pre_ping``) and the statement
-  retried once; a server that cannot be reached raises ``StoreUnavailableError`` saying
-  where it was looked for, never with the password.
+* A statement that fails because its pooled connection died (a server restart, an idle
+  timeout) is retried once on a fresh connection: such a statement never reached the
+  server, and SQLAlchemy then renews the whole pool. (No ``pool_pre_ping`` by default: it
+  would cost a round trip per transaction for the same result.) A server that cannot be
+  reached raises ``StoreUnavailableError`` saying where it was looked for, never with the
+  password.
+* Claims (several schedulers on one table) use leases kept in the task rows: see
+  ``_leases``.
+* On PostgreSQL, every transaction that changes what exists or what is due announces it
+  (NOTIFY) before it commits, and ``subscribe_changes`` listens: see ``_changes``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Connection, Row, delete, func, insert, literal, select, update
 from sqlalchemy.engine import URL, Engine
@@ -35,14 +43,25 @@ from asyncz.stores.records import (
     to_micros,
 )
 from asyncz.stores.sqlalchemy import _leases
+from asyncz.stores.sqlalchemy._changes import (
+    ChangeListener,
+    announce,
+    channel_name,
+    why_not_supported,
+)
 from asyncz.stores.sqlalchemy._engine import (
     build_engine,
     check_sqlite_directory,
     describe_target,
+    error_text,
+    is_transient_conflict,
     resolve_url,
     unavailable,
 )
 from asyncz.stores.sqlalchemy._schema import MAX_ID_LENGTH, MAX_TABLENAME_LENGTH, build_tables
+
+#: How often a transaction the database rolled back for a concurrent one is run again.
+_CONFLICT_RETRIES = 5
 
 T = TypeVar("T")
 
@@ -59,11 +78,25 @@ class SQLAlchemyStore(RecordStore):
       ``<tablename>_quarantine``. Both are created at start when missing.
     * ``serializer``, ``pickle_protocol``, ``encryption_key``, ``codec``: see
       :class:`~asyncz.stores.records.RecordStore`.
-    * any other keyword goes to ``sqlalchemy.create_engine()`` (``pool_pre_ping`` defaults
-      to True); refused when ``database`` is an Engine.
+    * any other keyword goes to ``sqlalchemy.create_engine()``; refused when ``database``
+      is an Engine.
     """
 
     display_name = "sqlalchemy"
+    #: ``dialect+driver://`` URLs match too (``postgresql+psycopg``, ``sqlite+pysqlite``).
+    url_schemes: ClassVar[tuple[str, ...]] = (
+        "sqlite",
+        "postgresql",
+        "postgres",
+        "mysql",
+        "mariadb",
+    )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
+        """A SQLAlchemy database URL (``sqlite:///./asyncz.sqlite3``,
+        ``postgresql://user@host/db``, ...); ``options`` as for the constructor."""
+        return cls(url, **options)
 
     def __init__(
         self,
@@ -103,6 +136,9 @@ class SQLAlchemyStore(RecordStore):
         self.tablename = tablename
         self.namespace = tablename
         self._metadata, self.tasks, self.quarantine = build_tables(tablename)
+        #: The PostgreSQL NOTIFY channel of this table's changes (see ``_changes``).
+        self.changes_channel = channel_name(tablename)
+        self._listeners: set[ChangeListener] = set()
 
     # ----------------------------------------------------------------- lifecycle
     def start(self, scheduler: Any, alias: str) -> None:
@@ -130,6 +166,9 @@ class SQLAlchemyStore(RecordStore):
                 raise
 
     def shutdown(self) -> None:
+        for listener in list(self._listeners):
+            listener.stop()
+        self._listeners.clear()
         if self._owns_engine:
             self.engine.dispose()
         super().shutdown()
@@ -142,21 +181,47 @@ class SQLAlchemyStore(RecordStore):
 
     # ----------------------------------------------------------------- plumbing
     def _run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one transaction; retry once on a connection lost meanwhile."""
-        for attempt in (1, 2):
+        """Run ``work`` in one transaction. Retry once on a connection lost meanwhile, and
+        a few times (with a short pause) when the database rolled the transaction back
+        because of a concurrent one (deadlock, serialization failure, busy SQLite): both
+        leave nothing half-done, so running ``work`` again is safe."""
+        lost_connection_retried = False
+        for conflicts in range(_CONFLICT_RETRIES + 1):
             try:
                 with self.engine.begin() as connection:
                     return work(connection)
             except DBAPIError as exc:
-                if attempt == 1 and exc.connection_invalidated:
+                if exc.connection_invalidated and not lost_connection_retried:
+                    lost_connection_retried = True
                     self.logger.warning(
                         "%s lost its connection (%s); retrying once", self._who(), exc.orig
                     )
                     continue
+                if is_transient_conflict(exc) and conflicts < _CONFLICT_RETRIES:
+                    time.sleep(0.005 * 2**conflicts)
+                    continue
+                if is_transient_conflict(exc):
+                    raise
                 if isinstance(exc, OperationalError) or exc.connection_invalidated:
                     raise unavailable(self.url, self._who(), exc, starting=False) from exc
                 raise
         raise AssertionError("unreachable")
+
+    def _announce(self, connection: Connection, change: str) -> None:
+        """Tell listeners (other schedulers) about ``change`` once this transaction commits."""
+        announce(connection, self.changes_channel, change)
+
+    def _write(self, statement: Any, change: str) -> int:
+        """Run ``statement`` in its own transaction, announcing ``change`` if it affected
+        any row; returns the number of rows it affected."""
+
+        def work(connection: Connection) -> int:
+            affected = int(connection.execute(statement).rowcount)
+            if affected:
+                self._announce(connection, change)
+            return affected
+
+        return self._run(work)
 
     @staticmethod
     def _record(row: Row[Any]) -> TaskRecord:
@@ -174,6 +239,7 @@ class SQLAlchemyStore(RecordStore):
 
         def work(connection: Connection) -> None:
             connection.execute(insert(self.tasks).values(values))
+            self._announce(connection, "insert")  # heard only if nothing below raises
             held = select(self.quarantine.c.id).where(self.quarantine.c.id == record.id)
             if connection.execute(held).first() is not None:
                 raise ConflictIdError(record.id, self.alias)
@@ -188,18 +254,18 @@ class SQLAlchemyStore(RecordStore):
             raise missing(record.id, self)
         values = self._values(record)
         statement = update(self.tasks).where(self.tasks.c.id == record.id).values(values)
-        if self._run(lambda connection: connection.execute(statement).rowcount) == 0:
+        if self._write(statement, "replace") == 0:
             raise missing(record.id, self)
 
     def remove_record(self, task_id: str) -> None:
         if _valid_id(task_id):
             statement = delete(self.tasks).where(self.tasks.c.id == task_id)
-            if self._run(lambda connection: connection.execute(statement).rowcount):
+            if self._write(statement, "remove"):
                 return
         raise missing(task_id, self)
 
     def remove_all_records(self) -> None:
-        self._run(lambda connection: connection.execute(delete(self.tasks)))
+        self._write(delete(self.tasks), "remove_all")
 
     # ----------------------------------------------------------------- reads
     def fetch_record(self, task_id: str) -> TaskRecord | None:
@@ -247,17 +313,69 @@ class SQLAlchemyStore(RecordStore):
     ) -> bool:
         if not _valid_id(record.id):
             return False
-        return self._run(lambda c: _leases.commit(c, self.tasks, record, owner, fire_time, until))
+
+        def work(connection: Connection) -> bool:
+            committed = _leases.commit(connection, self.tasks, record, owner, fire_time, until)
+            if committed:
+                self._announce(connection, "commit")
+            return committed
+
+        return self._run(work)
 
     def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
+        """Announced only when the record goes (``delete``): a release that keeps it lets
+        other schedulers claim it no sooner than their own back-off would (see README)."""
         if not _valid_id(task_id):
             return False
-        return self._run(lambda c: _leases.release(c, self.tasks, task_id, owner, delete))
+
+        def work(connection: Connection) -> bool:
+            released = _leases.release(connection, self.tasks, task_id, owner, delete)
+            if released and delete:
+                self._announce(connection, "remove")
+            return released
+
+        return self._run(work)
 
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
         valid = [task_id for task_id in task_ids if _valid_id(task_id)]
         lost = set(self._run(lambda c: _leases.extend(c, self.tasks, valid, owner, until)))
         return [task_id for task_id in task_ids if task_id in lost or task_id not in valid]
+
+    # ----------------------------------------------------------------- change signal
+    def subscribe_changes(self, callback: Callable[[], None]) -> Callable[[], None] | None:
+        """On PostgreSQL, call ``callback`` from a daemon thread LISTENing on
+        ``changes_channel`` after every change any process commits (see ``_changes``); the
+        returned function stops the thread and closes its connection. ``None`` on other
+        databases and with drivers that cannot LISTEN: the scheduler then polls."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        reason = why_not_supported(self.engine)
+        if reason is not None:
+            self.logger.info(
+                "%s offers no change notifications (%s): the scheduler polls the store",
+                self._who(),
+                reason,
+            )
+            return None
+        listener = ChangeListener(
+            self.engine,
+            self.changes_channel,
+            callback,
+            logger=self.logger,
+            who=self._who(),
+            describe_error=lambda exc: error_text(self.url, exc),
+        )
+        try:
+            listener.start()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise unavailable(self.url, self._who(), exc, starting=False) from exc
+        self._listeners.add(listener)
+
+        def unsubscribe() -> None:
+            self._listeners.discard(listener)
+            listener.stop()
+
+        return unsubscribe
 
     # ----------------------------------------------------------------- quarantine
     def quarantine_record(self, task_id: str, reason: str) -> None:
@@ -296,6 +414,7 @@ class SQLAlchemyStore(RecordStore):
         def work(connection: Connection) -> None:
             connection.execute(insert(self.tasks).values(values))
             connection.execute(delete(held).where(held.c.id == record.id))
+            self._announce(connection, "restore")
 
         try:
             self._run(work)
