@@ -35,8 +35,14 @@ def make_scheduler() -> AsyncIOScheduler:
         timezone="UTC",
     )
     marker = Path(os.environ["CLI_TEST_MARKER"])
-    scheduler.add_task(touch, "interval", seconds=0.2, args=[str(marker), "factory"], id="tick",
-                       replace_existing=True)
+    scheduler.add_task(
+        touch,
+        "interval",
+        seconds=0.2,
+        args=[str(marker), "factory"],
+        id="tick",
+        replace_existing=True,
+    )
     return scheduler
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the CLI tests (defined in cli_support)."""
+"""Fixtures of the CLI tests (defined in support.cli)."""
 
 from __future__ import annotations
 
@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cli_support import cli, store_case  # noqa: E402, F401
+from support.cli import cli, store_case  # noqa: E402, F401

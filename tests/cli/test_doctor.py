@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import CLI, StoreCase, populate
 
 from asyncz.stores.records import TaskRecord
 from servers._common import free_port
+from support.cli import CLI, StoreCase, populate
 
 file_only = pytest.mark.parametrize("store_case", ["file"], indirect=True)
 
@@ -29,8 +29,11 @@ def test_doctor_lists_versions_and_plugins(cli: CLI) -> None:
     assert result.code == 0, result.stdout + result.stderr
     assert "Python   3." in result.stdout
     assert "asyncz-core 0.1.0" in result.stdout
-    rows = {tuple(line.split()[:2]): line for line in result.stdout.splitlines()
-            if line.startswith("  ")}
+    rows = {
+        tuple(line.split()[:2]): line
+        for line in result.stdout.splitlines()
+        if line.startswith("  ")
+    }
     assert "asyncz-file" in rows[("store", "file")]
     assert "asyncz-redis" in rows[("store", "redis")]
     assert "asyncz-core" in rows[("store", "memory")]
@@ -56,8 +59,9 @@ def test_doctor_reports_a_broken_plugin_without_crashing(cli: CLI, tmp_path: Pat
 
 
 @file_only
-def test_doctor_checks_a_healthy_encrypted_store(cli: CLI, store_case: StoreCase,
-                                                 tmp_path: Path) -> None:
+def test_doctor_checks_a_healthy_encrypted_store(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     populate(store_case.open(encryption_key="doctor-key"), tmp_path / "marker")
     env = {"ASYNCZ_STORE_ENCRYPTION_KEY": "doctor-key"}
     result = cli("doctor", *store_case.args, env=env)
@@ -74,8 +78,9 @@ def test_doctor_checks_a_healthy_encrypted_store(cli: CLI, store_case: StoreCase
     assert data["ok"] is True
 
 
-def test_doctor_finds_unreadable_and_quarantined_records(cli: CLI, store_case: StoreCase,
-                                                         tmp_path: Path) -> None:
+def test_doctor_finds_unreadable_and_quarantined_records(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     store = store_case.open(encryption_key="the-right-key")
     populate(store, tmp_path / "marker")
     store.insert_record(TaskRecord("garbled", None, b"\x00not a record"))

@@ -5,21 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import CLI
 
 from servers._common import free_port
+from support.cli import CLI
 
 
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["tasks", "list", "--store", "etcd://127.0.0.1:2379"],
-         ["no installed store understands etcd:// URLs", "file"]),
+        (
+            ["tasks", "list", "--store", "etcd://127.0.0.1:2379"],
+            ["no installed store understands etcd:// URLs", "file"],
+        ),
         (["tasks", "list", "--store", "::nonsense"], ["neither a URL"]),
-        (["tasks", "list", "--store-type", "etcd"],
-         ["No store plugin named 'etcd'", "pip install asyncz-etcd"]),
-        (["tasks", "list", "--store-type", "file", "--store-option", "colour=blue"],
-         ["unknown option 'colour'", "directory"]),
+        (
+            ["tasks", "list", "--store-type", "etcd"],
+            ["No store plugin named 'etcd'", "pip install asyncz-etcd"],
+        ),
+        (
+            ["tasks", "list", "--store-type", "file", "--store-option", "colour=blue"],
+            ["unknown option 'colour'", "directory"],
+        ),
         (["tasks", "list", "--store-type", "file", "--store-option", "oops"], ["KEY=VALUE"]),
         (["tasks", "list"], ["no store given"]),
         (["tasks", "list", "--config", "missing.toml"], ["missing.toml does not exist"]),
@@ -30,8 +36,9 @@ from servers._common import free_port
         (["tasks", "frobnicate"], ["invalid choice: 'frobnicate'"]),
     ],
 )
-def test_mistakes_are_one_line_with_exit_code_2(cli: CLI, args: list[str],
-                                                fragments: list[str]) -> None:
+def test_mistakes_are_one_line_with_exit_code_2(
+    cli: CLI, args: list[str], fragments: list[str]
+) -> None:
     line = cli(*args).assert_one_line_error()
     for fragment in fragments:
         assert fragment in line
@@ -39,8 +46,14 @@ def test_mistakes_are_one_line_with_exit_code_2(cli: CLI, args: list[str],
 
 def test_an_unreachable_redis_server_is_one_line(cli: CLI) -> None:
     port = free_port()
-    line = cli("tasks", "list", "--store-type", "redis", "--store-option",
-               f"url=redis://127.0.0.1:{port}/0").assert_one_line_error()
+    line = cli(
+        "tasks",
+        "list",
+        "--store-type",
+        "redis",
+        "--store-option",
+        f"url=redis://127.0.0.1:{port}/0",
+    ).assert_one_line_error()
     assert f"127.0.0.1:{port}" in line and "redis-server" in line
 
 
@@ -49,15 +62,19 @@ def test_an_unreachable_redis_server_is_one_line(cli: CLI) -> None:
     [
         ('[stores.default\ntype = "file"\n', "invalid TOML"),
         ('[stores.default]\ntype = "nosuch"\n', "No store plugin named 'nosuch'"),
-        ('[stores.default]\ntype = "file"\n[[tasks]]\nfn = "asyncz_cli_jobs:greet"\n'
-         'trigger = "cron"\ncrontab = "* * *"\n', "tasks[0]"),
-        ('[stores.default]\ntype = "file"\n[[tasks]]\nid = "x"\nfn = "nowhere:f"\n',
-         "No module named 'nowhere'"),
+        (
+            '[stores.default]\ntype = "file"\n[[tasks]]\nfn = "asyncz_cli_jobs:greet"\n'
+            'trigger = "cron"\ncrontab = "* * *"\n',
+            "tasks[0]",
+        ),
+        (
+            '[stores.default]\ntype = "file"\n[[tasks]]\nid = "x"\nfn = "nowhere:f"\n',
+            "No module named 'nowhere'",
+        ),
         ('timezone = "Atlantis/Capital"\n[stores.default]\ntype = "file"\n', "timezone"),
     ],
 )
-def test_config_mistakes_are_one_line(cli: CLI, tmp_path: Path, config: str,
-                                      fragment: str) -> None:
+def test_config_mistakes_are_one_line(cli: CLI, tmp_path: Path, config: str, fragment: str) -> None:
     path = tmp_path / "asyncz.toml"
     path.write_text(config)
     line = cli("run", str(path)).assert_one_line_error()

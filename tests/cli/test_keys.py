@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import CLI, StoreCase, cli_env, populate
 
 from asyncz.exceptions import TaskDecodeError
+from support.cli import CLI, StoreCase, cli_env, populate
 
 
 def _decodes_with(store_case: StoreCase, key: str) -> set[str]:
@@ -37,9 +37,16 @@ def test_rotate_encrypts_plain_records_then_moves_them_to_a_new_key(
     assert "3 re-encrypted" in first.stdout
     assert _decodes_with(store_case, "key-1") == {"report", "greeter", "sleeper"}
 
-    second = cli("keys", "rotate", *store_case.args, "--json", env={
-        "ASYNCZ_STORE_ENCRYPTION_KEY": "key-2", "ASYNCZ_STORE_ENCRYPTION_OLD_KEYS": "key-1",
-    })
+    second = cli(
+        "keys",
+        "rotate",
+        *store_case.args,
+        "--json",
+        env={
+            "ASYNCZ_STORE_ENCRYPTION_KEY": "key-2",
+            "ASYNCZ_STORE_ENCRYPTION_OLD_KEYS": "key-1",
+        },
+    )
     assert second.code == 0, second.stderr
     assert second.json()["reencrypted"] == 3
     assert _decodes_with(store_case, "key-2") == {"report", "greeter", "sleeper"}
@@ -47,11 +54,11 @@ def test_rotate_encrypts_plain_records_then_moves_them_to_a_new_key(
 
 
 @pytest.mark.parametrize("store_case", ["file"], indirect=True)
-def test_rotate_reports_records_it_cannot_read(cli: CLI, store_case: StoreCase,
-                                               tmp_path: Path) -> None:
+def test_rotate_reports_records_it_cannot_read(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     populate(store_case.open(encryption_key="lost-key"), tmp_path / "marker")
-    result = cli("keys", "rotate", *store_case.args,
-                 env={"ASYNCZ_STORE_ENCRYPTION_KEY": "new-key"})
+    result = cli("keys", "rotate", *store_case.args, env={"ASYNCZ_STORE_ENCRYPTION_KEY": "new-key"})
     assert result.code == 1
     assert "0 re-encrypted" in result.stdout and "3 unreadable" in result.stdout
     assert result.stdout.count("not re-encrypted (live)") == 3
@@ -72,14 +79,26 @@ def test_rotate_draws_a_progress_bar_on_a_terminal(store_case: StoreCase, tmp_pa
     from asyncz.triggers.interval import IntervalTrigger
 
     for index in range(40):
-        store.add_task(Task("asyncz_cli_jobs:greet", id=f"t{index:02}", args=[str(index)],
-                            trigger=IntervalTrigger(hours=1, timezone="UTC"), next_run_time=None))
+        store.add_task(
+            Task(
+                "asyncz_cli_jobs:greet",
+                id=f"t{index:02}",
+                args=[str(index)],
+                trigger=IntervalTrigger(hours=1, timezone="UTC"),
+                next_run_time=None,
+            )
+        )
     controller, terminal = pty.openpty()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "asyncz.cli", "keys", "rotate", *store_case.args],
-            cwd=tmp_path, env=cli_env({"ASYNCZ_STORE_ENCRYPTION_KEY": "bar-key"}),
-            stdout=subprocess.PIPE, stderr=terminal, text=True, timeout=60, check=False,
+            cwd=tmp_path,
+            env=cli_env({"ASYNCZ_STORE_ENCRYPTION_KEY": "bar-key"}),
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=60,
+            check=False,
         )
         os.close(terminal)
         terminal = -1

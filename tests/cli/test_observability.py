@@ -43,8 +43,9 @@ def log_lines() -> Iterator[io.StringIO]:
     logger.setLevel(level)
 
 
-def test_metrics_and_json_logs_from_a_running_scheduler(tmp_path: Path,
-                                                        log_lines: io.StringIO) -> None:
+def test_metrics_and_json_logs_from_a_running_scheduler(
+    tmp_path: Path, log_lines: io.StringIO
+) -> None:
     samples: list[Sample] = []
     collector = MetricsCollector(on_sample=samples.append)
     durable = SQLAlchemyStore(f"sqlite:///{tmp_path / 'metrics.sqlite3'}")
@@ -59,18 +60,36 @@ def test_metrics_and_json_logs_from_a_running_scheduler(tmp_path: Path,
     try:
         scheduler.add_task("asyncz_cli_jobs:greet", "interval", seconds=0.1, args=["x"], id="ok")
         scheduler.add_task("asyncz_cli_jobs:fail", "interval", seconds=0.1, id="failing")
-        scheduler.add_task("asyncz_cli_jobs:greet", "interval", hours=1, args=["late"],
-                           id="late", next_run_time=now - timedelta(seconds=30),
-                           mistrigger_grace_time=1)
-        scheduler.add_task("asyncz_cli_jobs:nap", "interval", seconds=0.05, args=[0.4],
-                           id="sleepy", max_instances=1, coalesce=True)
+        scheduler.add_task(
+            "asyncz_cli_jobs:greet",
+            "interval",
+            hours=1,
+            args=["late"],
+            id="late",
+            next_run_time=now - timedelta(seconds=30),
+            mistrigger_grace_time=1,
+        )
+        scheduler.add_task(
+            "asyncz_cli_jobs:nap",
+            "interval",
+            seconds=0.05,
+            args=[0.4],
+            id="sleepy",
+            max_instances=1,
+            coalesce=True,
+        )
         durable.insert_record(TaskRecord("garbled", now - timedelta(seconds=1), b"not a task"))
         scheduler.wakeup("durable")
 
         def enough() -> bool:
             counts = collector.snapshot()
-            return (counts["runs"] >= 4 and counts["failures"] >= 2 and counts["misfires"] >= 1
-                    and counts["max_instances_skips"] >= 1 and counts["quarantined"] >= 1)
+            return (
+                counts["runs"] >= 4
+                and counts["failures"] >= 2
+                and counts["misfires"] >= 1
+                and counts["max_instances_skips"] >= 1
+                and counts["quarantined"] >= 1
+            )
 
         _eventually(enough, "every kind of event")
     finally:
@@ -111,7 +130,13 @@ def test_json_formatter_keeps_exceptions_and_odd_values() -> None:
         raise RuntimeError("kaput")
     except RuntimeError:
         record = logging.getLogger("x").makeRecord(
-            "x", logging.ERROR, __file__, 1, "failed %s", ("here",), exc_info=sys.exc_info(),
+            "x",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed %s",
+            ("here",),
+            exc_info=sys.exc_info(),
             extra={"when": datetime(2025, 1, 2, tzinfo=UTC), "path": Path("/tmp")},
         )
     data = json.loads(formatter.format(record))
@@ -127,7 +152,9 @@ def test_histogram_buckets_are_cumulative() -> None:
     for value in (0.05, 0.1, 0.5, 3.0):
         histogram.observe(value)
     assert histogram.snapshot() == {
-        "buckets": {"0.1": 2, "1": 3, "+Inf": 4}, "sum": pytest.approx(3.65), "count": 4,
+        "buckets": {"0.1": 2, "1": 3, "+Inf": 4},
+        "sum": pytest.approx(3.65),
+        "count": 4,
     }
     with pytest.raises(ValueError, match="increasing"):
         Histogram([1.0, 0.5])

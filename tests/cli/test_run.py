@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import CLI, cli_env
+
+from support.cli import CLI, cli_env
 
 CONFIG = """\
 timezone = "UTC"
@@ -43,8 +44,12 @@ crontab = "0 3 * * *"
 
 def _start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "asyncz.cli", *args], cwd=cwd, env=cli_env(env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "asyncz.cli", *args],
+        cwd=cwd,
+        env=cli_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -97,8 +102,9 @@ def test_run_a_config_file_until_ctrl_c(cli: CLI, tmp_path: Path) -> None:
 def test_run_a_module_factory_with_json_logs_until_sigterm(tmp_path: Path) -> None:
     marker = tmp_path / "ticks.txt"
     env = {"CLI_TEST_TASKS_DIR": str(tmp_path / "tasks"), "CLI_TEST_MARKER": str(marker)}
-    process = _start(["run", "asyncz_cli_jobs:make_scheduler", "--log-format", "json"],
-                     tmp_path, env)
+    process = _start(
+        ["run", "asyncz_cli_jobs:make_scheduler", "--log-format", "json"], tmp_path, env
+    )
     _wait_for_runs(process, marker, 2)
     out, err = _stop(process, signal.SIGTERM)
     assert process.returncode == 0, err
@@ -117,12 +123,19 @@ def test_the_installed_console_script(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "asyncz"
     if not script.exists():
         pytest.skip(f"no asyncz console script next to {sys.executable} (reinstall asyncz-core)")
-    done = subprocess.run([str(script), "cron", "30 8 * * 1", "--tz", "UTC", "-n", "2"],
-                          cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [str(script), "cron", "30 8 * * 1", "--tz", "UTC", "-n", "2"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     rows = done.stdout.splitlines()[2:]
     assert len(rows) == 2 and all("08:30:00 UTC" in row for row in rows)
-    version = subprocess.run([str(script), "--version"], capture_output=True, text=True,
-                             timeout=60, check=False)
+    version = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert version.stdout.strip() == "asyncz 0.1.0"

@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_support import CLI, CRONTAB, StoreCase, populate
 
 from asyncz.tasks.task import Task
 from asyncz.triggers.cron import CronTrigger
 from asyncz.triggers.interval import IntervalTrigger
+from support.cli import CLI, CRONTAB, StoreCase, populate
 
 
 def _expected(trigger: CronTrigger, count: int) -> list[datetime]:
@@ -72,17 +72,26 @@ def test_cron_mistakes_are_one_line(cli: CLI, args: list[str], fragment: str) ->
 
 
 @pytest.mark.parametrize("store_case", ["file"], indirect=True)
-def test_preview_starts_at_the_stored_next_run_time(cli: CLI, store_case: StoreCase,
-                                                   tmp_path: Path) -> None:
+def test_preview_starts_at_the_stored_next_run_time(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     store = store_case.open()
     populate(store, tmp_path / "marker")
     first = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=3)
-    store.add_task(Task("asyncz_cli_jobs:greet", id="every-90s", args=["x"],
-                        trigger=IntervalTrigger(seconds=90, start_at=first, timezone="UTC"),
-                        next_run_time=first))
+    store.add_task(
+        Task(
+            "asyncz_cli_jobs:greet",
+            id="every-90s",
+            args=["x"],
+            trigger=IntervalTrigger(seconds=90, start_at=first, timezone="UTC"),
+            next_run_time=first,
+        )
+    )
     data = cli("preview", "every-90s", *store_case.args, "--count", "3", "--json").json()
     assert [datetime.fromisoformat(t["utc"]) for t in data["times"]] == [
-        first, first + timedelta(seconds=90), first + timedelta(seconds=180)
+        first,
+        first + timedelta(seconds=90),
+        first + timedelta(seconds=180),
     ]
     text = cli("preview", "report", *store_case.args, "-n", "5", "--tz", "Europe/Lisbon")
     assert text.code == 0, text.stderr

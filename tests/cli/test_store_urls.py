@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from cli_support import CLI, StoreCase, populate
 
 from asyncz.cli._errors import CLIError
 from asyncz.cli._stores import redact, resolve_scheme, store_from_url
 from asyncz.plugins import PluginRegistry
 from asyncz.plugins.registry import default_registry
 from asyncz.stores.memory import MemoryStore
+from support.cli import CLI, StoreCase, populate
 
 
 class _SqlLike(MemoryStore):

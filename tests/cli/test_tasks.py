@@ -10,22 +10,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_support import CLI, CRONTAB, StoreCase, populate
 
 from asyncz.stores.records import TaskRecord
 from asyncz.triggers.cron import CronTrigger
+from support.cli import CLI, CRONTAB, StoreCase, populate
 
 file_only = pytest.mark.parametrize("store_case", ["file"], indirect=True)
 
 
-def test_list_shows_every_task_with_local_and_utc_times(cli: CLI, store_case: StoreCase,
-                                                       tmp_path: Path) -> None:
+def test_list_shows_every_task_with_local_and_utc_times(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     tasks = populate(store_case.open(), tmp_path / "marker")
     result = cli("tasks", "list", *store_case.args)
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "NAME", "TRIGGER", "NEXT", "RUN", "(LOCAL)", "NEXT", "RUN",
-                                "(UTC)", "STATE"]
+    assert lines[0].split() == [
+        "ID",
+        "NAME",
+        "TRIGGER",
+        "NEXT",
+        "RUN",
+        "(LOCAL)",
+        "NEXT",
+        "RUN",
+        "(UTC)",
+        "STATE",
+    ]
     rows = {line.split()[0]: line for line in lines[1:4]}
     assert set(rows) == {"report", "greeter", "sleeper"}
     report_time = tasks["report"].next_run_time
@@ -38,8 +49,9 @@ def test_list_shows_every_task_with_local_and_utc_times(cli: CLI, store_case: St
     assert "3 tasks (2 scheduled, 1 paused)" in result.stdout
 
 
-def test_list_json_parses_and_holds_the_stored_values(cli: CLI, store_case: StoreCase,
-                                                      tmp_path: Path) -> None:
+def test_list_json_parses_and_holds_the_stored_values(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     tasks = populate(store_case.open(), tmp_path / "marker")
     result = cli("tasks", "list", *store_case.args, "--json")
     assert result.code == 0, result.stderr
@@ -70,8 +82,9 @@ def test_show_prints_one_task_in_detail(cli: CLI, store_case: StoreCase, tmp_pat
     assert as_json["state"] == "scheduled"
 
 
-def test_pause_resume_and_remove_change_the_store(cli: CLI, store_case: StoreCase,
-                                                  tmp_path: Path) -> None:
+def test_pause_resume_and_remove_change_the_store(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     store = store_case.open()
     populate(store, tmp_path / "marker")
 
@@ -95,8 +108,9 @@ def test_pause_resume_and_remove_change_the_store(cli: CLI, store_case: StoreCas
     assert {task.id for task in store.get_all_tasks()} == {"greeter", "sleeper"}
 
 
-def test_run_calls_the_function_once_in_the_cli_process(cli: CLI, store_case: StoreCase,
-                                                        tmp_path: Path) -> None:
+def test_run_calls_the_function_once_in_the_cli_process(
+    cli: CLI, store_case: StoreCase, tmp_path: Path
+) -> None:
     marker = tmp_path / "marker"
     store = store_case.open()
     tasks = populate(store, marker)
@@ -117,8 +131,14 @@ def test_run_reports_a_failing_task(cli: CLI, store_case: StoreCase) -> None:
     from asyncz.triggers.interval import IntervalTrigger
 
     store = store_case.open()
-    store.add_task(Task("asyncz_cli_jobs:fail", id="broken-job",
-                        trigger=IntervalTrigger(hours=1, timezone="UTC"), next_run_time=None))
+    store.add_task(
+        Task(
+            "asyncz_cli_jobs:fail",
+            id="broken-job",
+            trigger=IntervalTrigger(hours=1, timezone="UTC"),
+            next_run_time=None,
+        )
+    )
     result = cli("tasks", "run", "broken-job", *store_case.args)
     assert result.code == 1
     assert "ValueError: boom from a task" in result.stderr
@@ -177,6 +197,7 @@ def test_encrypted_records_need_the_key(cli: CLI, store_case: StoreCase, tmp_pat
     assert "0 tasks" in without.stdout
     assert without.stdout.count("cannot read task") == 3
     assert store.quarantined_records() == []
-    with_key = cli("tasks", "list", *store_case.args,
-                   env={"ASYNCZ_STORE_ENCRYPTION_KEY": "cli-secret"})
+    with_key = cli(
+        "tasks", "list", *store_case.args, env={"ASYNCZ_STORE_ENCRYPTION_KEY": "cli-secret"}
+    )
     assert "3 tasks" in with_key.stdout

@@ -13,11 +13,12 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-async def main(config: dict) -> None:  # type: ignore[type-arg]
+async def main(config: dict[str, Any]) -> None:
     from asyncz.events import TaskExecutionEvent
     from asyncz.events.constants import TASK_EXECUTED
     from asyncz.schedulers import AsyncIOScheduler

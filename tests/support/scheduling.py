@@ -10,7 +10,7 @@ from typing import Any
 from asyncz.events import SchedulerEvent
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
     """Wait until ``check()`` holds; fail after ``timeout`` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():

@@ -146,3 +146,78 @@ def test_claims_skip_what_others_hold_and_exact_times(store: MongoDBStore) -> No
         fire,
     )
     assert store.extend_leases(["t00", "t01"], "gamma", at(70)) == ["t01"]
+
+
+def test_batched_commits_and_releases_cost_few_round_trips(
+    mongo_url: str, collection_name: str
+) -> None:
+    log = CommandLog()
+    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
+    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
+    store.start(None, "counted")
+    for i in range(51):
+        store.insert_record(TaskRecord(f"t{i:02d}", at(i), b"x"))
+    store.claim_records(at(100), 50, "alpha", at(130))  # t50 stays unleased
+    all_held = [(TaskRecord(f"t{i:02d}", at(200 + i), b"y"), at(i)) for i in range(50)]
+    log.names.clear()
+
+    assert store.commit_claims(all_held, "alpha", at(140)) == [True] * 50
+    assert log.names == ["update"]  # every one matched: the count says it all
+    log.names.clear()
+    some = [*all_held[1:], (TaskRecord("t50", at(250), b"y"), at(50))]
+    assert store.commit_claims(some, "alpha", at(150)) == [True] * 49 + [False]
+    assert log.names == ["update", "find"]  # only some matched: the token says which
+    log.names.clear()
+    releases = [(f"t{i:02d}", i % 2 == 0) for i in range(51)]
+    assert store.release_leases(releases, "alpha") == [True] * 50 + [False]
+    assert sorted(log.names) == ["delete", "find", "update"]
+    log.names.clear()
+    assert store.commit_claims([], "alpha", at(140)) == []
+    assert store.release_leases([], "alpha") == []
+    assert log.names == []
+
+    assert store.fetch_record("t01") == TaskRecord("t01", at(201), b"y")
+    assert store.fetch_record("t00") is None and store.fetch_record("t50") is not None
+    claimed = store.claim_records(at(300), 60, "beta", at(330))
+    assert [r.id for r in claimed] == ["t50"] + [f"t{i:02d}" for i in range(1, 51, 2)]
+    store.shutdown()
+    client.close()
+
+
+class DeletesAfterTheFirstFind(CommandLog):
+    """Deletes one task right after the first find succeeds: a user's delete landing
+    between a batched release's find and its bulk write."""
+
+    def __init__(self, raw: Collection[Document], task_id: str) -> None:
+        super().__init__()
+        self.raw, self.task_id, self.armed = raw, task_id, True
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if self.armed and event.command_name == "find":
+            self.armed = False
+            self.raw.delete_one({"_id": self.task_id})
+
+
+def test_a_release_racing_a_delete_is_read_back(
+    mongo_url: str, collection_name: str, raw: Collection[Document]
+) -> None:
+    race = DeletesAfterTheFirstFind(raw, "b")
+    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[race])
+    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
+    store.start(None, "raced")
+    for task_id in ("a", "b", "c"):
+        store.insert_record(TaskRecord(task_id, at(0), b"x"))
+    store.claim_records(at(1), 10, "alpha", at(30))
+    race.armed, race.names = True, []
+
+    released = store.release_leases([("a", False), ("b", False), ("c", True)], "alpha")
+
+    assert released == [True, False, True]  # b was gone before its release ran
+    assert race.names == ["find", "update", "delete", "find"]
+    assert raw.find_one({"_id": "a"}) == {
+        "_id": "a",
+        "next_run_time": to_micros(at(0)),
+        "payload": b"x",
+    }
+    store.shutdown()
+    client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -166,3 +167,43 @@ def test_recovered_fires_come_before_due_ones(redis_url: str, prefix: str) -> No
     assert [(r.id, r.next_run_time, r.lease_fire_time) for r in batch] == [("fire", None, at(0))]
     assert [r.id for r in store.claim_records(at(11), 5, "other", at(40))] == ["waiting"]
     assert store.extend_leases([], "heir", at(60)) == []
+
+
+def test_batched_commits_and_releases_are_one_script_call_each(
+    redis_url: str, prefix: str, raw: redis.Redis
+) -> None:
+    client = CountingRedis(connection_pool=redis.ConnectionPool.from_url(redis_url))
+    client.commands = []
+    store = RedisStore(client=client, tasks_key=f"{prefix}.tasks", run_times_key=f"{prefix}.runs")
+    store.start(None, "counted")
+    for i in range(51):
+        store.insert_record(TaskRecord(f"t{i:02d}", at(i), b"x"))
+    store.claim_records(at(100), 50, "alpha", at(130))  # t50 stays unleased
+    commits = [(TaskRecord(f"t{i:02d}", at(200 + i), b"y"), at(i)) for i in range(1, 51)]
+    store.commit_claims(commits[:1], "alpha", at(130))  # loads the scripts once
+    store.release_leases([("t50", False)], "alpha")
+    changes = raw.pubsub(ignore_subscribe_messages=True)
+    changes.subscribe(store.changes_channel)
+    client.commands.clear()
+
+    committed = store.commit_claims(commits, "alpha", at(140))
+    released = store.release_leases([(f"t{i:02d}", i % 2 == 0) for i in range(50)], "alpha")
+
+    assert client.commands == ["EVALSHA", "EVALSHA"]
+    assert committed == [True] * 49 + [False]  # t50 was never leased
+    assert released == [True] * 50
+    assert store.fetch_record("t01") == TaskRecord("t01", at(201), b"y")
+    assert store.fetch_record("t02") is None and store.fetch_record("t50") is not None
+    assert raw.hlen(f"{prefix}.tasks.leases") == 0
+    messages = []
+    deadline = time.monotonic() + 1  # long enough for a third, stray message
+    while time.monotonic() < deadline and len(messages) < 3:
+        message = changes.get_message(timeout=0.1)  # None also for the subscription
+        if message is not None:
+            messages.append(message["data"])
+    assert messages == [b"commit", b"remove"]  # once per call
+    assert store.commit_claims([], "alpha", at(140)) == []
+    assert store.release_leases([], "alpha") == []
+    assert client.commands == ["EVALSHA", "EVALSHA"]  # empty batches send nothing
+    changes.close()
+    client.close()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from asyncz.exceptions import ConflictIdError, TaskLookupError
+from asyncz.exceptions import ConflictIdError, StoreUnavailableError, TaskLookupError
 from asyncz.schedulers import AsyncIOScheduler
 from asyncz.stores.records import TaskRecord
 from asyncz.stores.sqlalchemy import SQLAlchemyStore
@@ -246,6 +246,41 @@ def test_shutdown_stops_listeners_left_subscribed(
     store.shutdown()
     assert listener_threads(store) == []
     wait_until(lambda: listening_sessions(pg_url, store.changes_channel) == 0, 2, "LISTEN gone")
+
+
+def test_the_listener_reconnects_when_its_connection_is_cut(
+    pg_url: str, open_store: Callable[..., SQLAlchemyStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher, writer = open_store(), open_store()
+    wakes = Wakes()
+    unsubscribe = subscribe(watcher, wakes)
+    libpq = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = %s",
+                [f'LISTEN "{watcher.changes_channel}"'],
+            )
+        assert wakes.event.wait(5), "no wake-up after listening again"
+        assert "lost its change notifications" in caplog.text
+        wait_until(lambda: listening_sessions(pg_url, watcher.changes_channel) == 1, 5, "LISTEN")
+        wakes.reset()
+        writer.insert_record(TaskRecord("after", T0, b"x"))
+        assert wakes.event.wait(2), "no wake-up for a write after reconnecting"
+    finally:
+        unsubscribe()
+
+
+def test_an_unreachable_server_is_store_unavailable_without_the_password() -> None:
+    store = SQLAlchemyStore(
+        "postgresql+psycopg://someone:s3cret-pw@127.0.0.1:1/nowhere", tablename="t"
+    )
+    threads_before = set(threading.enumerate())
+    with pytest.raises(StoreUnavailableError, match="127.0.0.1:1") as raised:
+        store.subscribe_changes(Wakes())
+    assert "s3cret-pw" not in str(raised.value)
+    assert set(threading.enumerate()) <= threads_before
+    store.shutdown()
 
 
 def test_the_listener_survives_a_server_restart(

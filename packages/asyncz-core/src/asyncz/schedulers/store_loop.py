@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asyncz.exceptions import TaskDecodeError, TaskLookupError
-from asyncz.stores.records import RecordStore
+from asyncz.stores.records import RecordStore, TaskRecord
 
 if TYPE_CHECKING:
     from asyncz.schedulers.asyncio import AsyncIOScheduler
@@ -48,6 +48,9 @@ class PassResult:
     submissions: list[Submission] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     next_wake: datetime | None = None
+    #: When the pass looked for due tasks, and how many it claimed (claims only).
+    started_at: datetime | None = None
+    claimed: int = 0
 
 
 class StoreLoop:
@@ -75,6 +78,8 @@ class StoreLoop:
         #: fire": delete the record on release).
         self._held: dict[str, tuple[Any, bool]] = {}
         self._held_lock = threading.Lock()
+        self._releases: list[tuple[str, bool]] = []
+        self._release_scheduled = False
 
     def _remember_thread(self) -> None:
         self._worker_thread = threading.current_thread()
@@ -169,13 +174,24 @@ class StoreLoop:
             else:
                 scheduler.submit_runs(self.alias, result)
                 delay = self._delay_until(result.next_wake)
-                if self.claims and not result.submissions and delay == 0.0:
+                if self._held_elsewhere(result):
                     # Due records exist but another scheduler holds them: back off instead
                     # of spinning until it commits or its lease ends.
                     delay = scheduler.claim_retry_interval
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
+
+    def _held_elsewhere(self, result: PassResult) -> bool:
+        """The pass claimed nothing, yet a task was already due when it looked."""
+        started, wake = result.started_at, result.next_wake
+        return (
+            self.claims
+            and result.claimed == 0
+            and started is not None
+            and wake is not None
+            and wake <= started
+        )
 
     def _delay_until(self, next_wake: datetime | None) -> float | None:
         poll = self.scheduler.store_poll_interval if self.store.blocking_io else None
@@ -194,8 +210,9 @@ class StoreLoop:
             return self._advance_due()
 
     def _advance_claimed(self) -> PassResult:
-        """Claim a bounded batch under a lease, advance each fire in one conditional write,
-        keep the lease while the fire runs. See ``RecordStore.claim_records``.
+        """Claim a bounded batch under a lease, advance each fire and turn its claim into a
+        run lease in one conditional write (batched: one round trip per chunk), hand the
+        runs over chunk by chunk. See ``RecordStore.claim_records``.
 
         A pass never outlives a third of the lease: what it has not committed by then goes
         back unclaimed, so no lease can end before its fire has started.
@@ -205,47 +222,59 @@ class StoreLoop:
         owner, lease = scheduler.identity, scheduler.lease_duration
         now = datetime.now(UTC)
         deadline = time.monotonic() + lease.total_seconds() / 3
-        result = PassResult()
+        result = PassResult(started_at=now)
         handoff = _Handoff(self, result)
         records = store.claim_records(now, scheduler.claim_batch_size, owner, now + lease)
-        for index, record in enumerate(records):
+        result.claimed = len(records)
+        for start in range(0, len(records), _Handoff.CHUNK):
+            chunk = records[start : start + _Handoff.CHUNK]
             if time.monotonic() > deadline:
-                for unused in records[index:]:
-                    store.release_lease(unused.id, owner, delete=False)
+                store.release_leases([(r.id, False) for r in records[start:]], owner)
                 break
-            try:
-                task = store.decode_record(record)
-            except TaskDecodeError as exc:
-                store._quarantine(record.id, exc.reason)
-                continue
-            task.store_alias = self.alias
-            if record.lease_fire_time is not None:
-                # Its previous owner died while running this fire: run it again here.
-                fire = record.lease_fire_time
-                finished = record.next_run_time is None and (
-                    _next_fire(task, fire, now, scheduler.timezone) is None
-                )
-                if store.commit_claim(record, owner, fire, datetime.now(UTC) + lease):
-                    self._hold(task, finished)
-                    handoff.add(Submission(task, [fire], 1, claimed=True, finished=finished))
-                continue
-            run_times = task.get_run_times(now)
-            if not run_times:
-                store.release_lease(task.id, owner, delete=False)
-                continue
-            next_time = _next_fire(task, run_times[-1], now, scheduler.timezone)
-            advanced = store.encode_task(task.copy_with(next_run_time=next_time))
-            if not store.commit_claim(advanced, owner, run_times[-1], datetime.now(UTC) + lease):
-                self.logger.warning("Lost the lease on task %r before running it", task.id)
-                continue
-            finished = next_time is None
-            self._hold(task, finished)
-            submit_times = run_times[-1:] if task.coalesce else run_times
-            handoff.add(
-                Submission(task, submit_times, len(run_times), claimed=True, finished=finished)
-            )
+            planned = [p for p in (self._plan_claimed(r, now) for r in chunk) if p is not None]
+            commits = [(record, fire) for record, fire, _ in planned]
+            committed = store.commit_claims(commits, owner, datetime.now(UTC) + lease)
+            for (_, _, submission), ok in zip(planned, committed, strict=True):
+                if not ok:
+                    self.logger.warning(
+                        "Lost the lease on task %r before running it", submission.task.id
+                    )
+                    continue
+                self._hold(submission.task, submission.finished)
+                handoff.add(submission)
         result.next_wake = store.get_next_run_time()
         return result
+
+    def _plan_claimed(
+        self, record: TaskRecord, now: datetime
+    ) -> tuple[TaskRecord, datetime, Submission] | None:
+        """What to commit for one claimed record, and the run it leads to."""
+        store = self.store
+        assert isinstance(store, RecordStore)
+        owner = self.scheduler.identity
+        try:
+            task = store.decode_record(record)
+        except TaskDecodeError as exc:
+            store._quarantine(record.id, exc.reason)
+            return None
+        task.store_alias = self.alias
+        if record.lease_fire_time is not None:
+            # Its previous owner died while running this fire: run it again here.
+            fire = record.lease_fire_time
+            finished = record.next_run_time is None and (
+                _next_fire(task, fire, now, self.scheduler.timezone) is None
+            )
+            return record, fire, Submission(task, [fire], 1, claimed=True, finished=finished)
+        run_times, next_time = task.due_run_times(now)
+        if not run_times:
+            store.release_leases([(task.id, False)], owner)
+            return None
+        advanced = store.encode_task(task.copy_with(next_run_time=next_time))
+        submit_times = run_times[-1:] if task.coalesce else run_times
+        submission = Submission(
+            task, submit_times, len(run_times), claimed=True, finished=next_time is None
+        )
+        return advanced, run_times[-1], submission
 
     # ------------------------------------------------------------------ leases
     def _hold(self, task: Any, finished: bool) -> None:
@@ -253,22 +282,30 @@ class StoreLoop:
             self._held[task.id] = (task, finished)
 
     def run_ended(self, task: Any) -> None:
-        """A claimed fire finished (or was never started): give its lease back."""
+        """A claimed fire finished (or was never started): give its lease back. Releases
+        are queued and written in batches, one store call for all that piled up."""
         with self._held_lock:
             held = self._held.get(task.id)
             if held is None or held[0] is not task:
                 return  # not a claimed fire (e.g. run_task), or already released
             del self._held[task.id]
-        finished = held[1]
-        task_id = task.id
-        if self._worker is None:
-            return
+            self._releases.append((task.id, held[1]))
+            if self._release_scheduled or self._worker is None:
+                return
+            self._release_scheduled = True
+        self._worker.submit(self._flush_releases).add_done_callback(self._log_failure)
+
+    def _flush_releases(self) -> None:
         store = self.store
         assert isinstance(store, RecordStore)
-        owner = self.scheduler.identity
-
-        def release() -> None:
-            if not store.release_lease(task_id, owner, delete=finished):
+        with self._held_lock:
+            releases, self._releases = self._releases, []
+            self._release_scheduled = False
+        if not releases:
+            return
+        results = store.release_leases(releases, self.scheduler.identity)
+        for (task_id, _), released in zip(releases, results, strict=True):
+            if not released:
                 self.logger.warning(
                     "Lease on task %r was gone when its run ended: the task was deleted, or "
                     "the lease ended and another scheduler may have run this fire too "
@@ -276,13 +313,10 @@ class StoreLoop:
                     task_id,
                 )
 
-        future = self._worker.submit(release)
-        future.add_done_callback(self._log_failure)
-
     def _log_failure(self, future: concurrent.futures.Future[Any]) -> None:
         error = future.exception()
         if error is not None:
-            self.logger.error("Releasing a lease in store %r failed: %s", self.alias, error)
+            self.logger.error("Releasing leases in store %r failed: %s", self.alias, error)
 
     async def _renew_leases(self) -> None:
         store = self.store
@@ -352,10 +386,9 @@ class StoreLoop:
         """Advance one due task in its store; the submission to run, if any."""
         task.scheduler = self.scheduler
         task.store_alias = self.alias
-        run_times = task.get_run_times(now)
+        run_times, next_time = task.due_run_times(now)
         if not run_times:
             return None
-        next_time = _next_fire(task, run_times[-1], now, self.scheduler.timezone)
         try:
             if next_time is None:
                 self.store.delete_task(task.id)

@@ -193,6 +193,19 @@ class RecordStore(BaseStore):
         record when ``delete`` (the task has no further fire). Returns False otherwise."""
         raise NotImplementedError
 
+    def commit_claims(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        """``commit_claim`` for many records (``(record, fire_time)`` pairs) at once, each
+        with the same all-or-nothing rule per record; one result per pair, in order.
+        Backends override it to use one round trip; the default commits one by one."""
+        return [self.commit_claim(record, owner, fire, until) for record, fire in commits]
+
+    def release_leases(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        """``release_lease`` for many ``(task_id, delete)`` pairs at once; one result per
+        pair, in order. Backends override it to use one round trip."""
+        return [self.release_lease(task_id, owner, delete) for task_id, delete in releases]
+
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
         """Set ``until`` on the records among ``task_ids`` whose lease ``owner`` holds;
         return the ids it does not hold (lost or gone)."""

@@ -117,15 +117,23 @@ class Task(TaskType):
         return "paused" if self.next_run_time is None else "scheduled"
 
     def get_run_times(self, now: datetime) -> list[datetime]:
+        return self.due_run_times(now)[0]
+
+    def due_run_times(self, now: datetime) -> tuple[list[datetime], datetime | None]:
+        """Every fire time from ``next_run_time`` up to ``now`` (at most ``MAX_RUN_TIMES``),
+        and the fire after the last of them (``None`` when the trigger is done). One walk of
+        the trigger gives both, so a due task costs one trigger computation per fire."""
         run_times: list[datetime] = []
         next_time = self.next_run_time
-        if self.trigger is None:
-            return [next_time] if next_time is not None and next_time <= now else []
-        tz = getattr(self.trigger, "timezone", None) or (next_time.tzinfo if next_time else None)
+        trigger = self.trigger
+        if trigger is None:
+            due = next_time is not None and next_time <= now
+            return ([next_time] if due else []), (None if due else next_time)  # type: ignore[list-item]
+        tz = getattr(trigger, "timezone", None) or (next_time.tzinfo if next_time else None)
         while next_time is not None and next_time <= now and len(run_times) < MAX_RUN_TIMES:
             run_times.append(next_time)
-            next_time = self.trigger.get_next_trigger_time(tz, next_time, now)  # type: ignore[arg-type]
-        return run_times
+            next_time = trigger.get_next_trigger_time(tz, next_time, now)  # type: ignore[arg-type]
+        return run_times, next_time
 
     # --- delegating helpers (need a scheduler) -------------------------------------------
     def _require_scheduler(self) -> AsyncIOScheduler:

@@ -524,3 +524,31 @@ class StoreConformance:
             thread.join()
         every = [task_id for ids in claimed.values() for task_id in ids]
         assert sorted(every) == [f"t{i:03d}" for i in range(120)]
+
+    @_needs("records", "claims")
+    def test_batched_commits_and_releases_match_the_single_ones(
+        self, harness: StoreHarness
+    ) -> None:
+        store = self._record_store(harness.open())
+        for i in range(4):
+            store.add_task(make_task(f"t{i}", at(i)))
+        mine = store.claim_records(at(10), 3, "alpha", at(40))
+        theirs = store.claim_records(at(10), 10, "beta", at(40))
+        assert [r.id for r in mine] == ["t0", "t1", "t2"] and [r.id for r in theirs] == ["t3"]
+        commits = [
+            (store.encode_task(make_task("t0", None)), at(0)),
+            (store.encode_task(make_task("t1", at(100))), at(1)),
+            (store.encode_task(make_task("t3", at(100))), at(3)),  # beta's: refused
+            (store.encode_task(make_task("t2", at(200))), at(2)),
+        ]
+        assert store.commit_claims(commits, "alpha", at(40)) == [True, True, False, True]
+        assert store.get_next_run_time() == at(3)  # t3 untouched
+        released = store.release_leases(
+            [("t0", True), ("t1", False), ("t3", False), ("ghost", True)], "alpha"
+        )
+        assert released == [True, True, False, False]
+        assert store.lookup_task("t0") is None
+        # At 150: t1 was released (due again), beta's claim on t3 ended, and t2's run lease
+        # ended unreleased (its runner "died"), so t2 comes back with the fire it was running.
+        claimed = store.claim_records(at(150), 10, "gamma", at(190))
+        assert {r.id: r.lease_fire_time for r in claimed} == {"t1": None, "t2": at(2), "t3": None}

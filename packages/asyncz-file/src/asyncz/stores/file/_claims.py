@@ -108,6 +108,70 @@ class Claims:
                 self.files.journal.append([Entry(LEASE, task_id)])
             return True
 
+    def commit_many(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        """``commit`` for each item under one lock with one journal append: every file is
+        written aside, then all index entries flushed, then the files renamed in order (a
+        later commit of the same id wins, as it would one by one), then the directory."""
+        end = to_micros(until)
+        results: list[bool] = []
+        entries: list[Entry] = []
+        renames: list[tuple[str, str]] = []
+        with self.files.writing() as dir_fd:
+            try:
+                for record, fire_time in commits:
+                    live = self.layout.live(record.id)
+                    held = self._holds(record.id, owner) and os.path.lexists(live)
+                    results.append(held)
+                    if not held:
+                        continue
+                    renames.append((self.write_temp(record), live))
+                    entries.append(Entry(SET, record.id, record.run_at_micros))
+                    lease = Lease(owner, end, to_micros(fire_time))
+                    entries.append(Entry(LEASE, record.id, lease=lease))
+                if not entries:
+                    return results
+                self.files.journal.append(entries)
+                while renames:
+                    os.replace(*renames[0])
+                    renames.pop(0)
+            finally:
+                for temp, _ in renames:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(temp)
+            os.fsync(dir_fd)
+        return results
+
+    def release_many(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        """``release`` for each item under one lock with one journal append: files of
+        finished tasks are unlinked (and the directory flushed) before their index entries
+        go, as one by one. Only the first release of an id can succeed: it ends the lease."""
+        results: list[bool] = []
+        entries: list[Entry] = []
+        doomed: list[str] = []
+        done: set[str] = set()
+        with self.files.writing() as dir_fd:
+            for task_id, delete in releases:
+                held = task_id not in done and self._holds(task_id, owner)
+                results.append(held)
+                if not held:
+                    continue
+                done.add(task_id)
+                if delete:
+                    doomed.append(task_id)
+                    entries.append(Entry(DELETE, task_id))
+                else:
+                    entries.append(Entry(LEASE, task_id))
+            for task_id in doomed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.layout.live(task_id))
+            if doomed:
+                os.fsync(dir_fd)
+            if entries:
+                self.files.journal.append(entries)
+        return results
+
     def extend(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
         end = to_micros(until)
         lost: list[str] = []

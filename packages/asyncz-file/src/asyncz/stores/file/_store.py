@@ -280,6 +280,14 @@ class FileStore(RecordStore):
     def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
         return self._claims.release(task_id, owner, delete)
 
+    def commit_claims(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        return self._claims.commit_many(commits, owner, until) if commits else []
+
+    def release_leases(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        return self._claims.release_many(releases, owner) if releases else []
+
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
         return self._claims.extend(task_ids, owner, until)
 

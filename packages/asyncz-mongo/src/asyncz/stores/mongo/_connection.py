@@ -50,6 +50,10 @@ def too_large(task_id: str, size: int, cause: Exception) -> TaskEncodeError:
     )
 
 
+#: The server's codes for an oversized document (BSONObjectTooLarge and kin).
+TOO_LARGE_CODES = frozenset({10334, 17419, 17420})
+
+
 def is_too_large(exc: pymongo.errors.PyMongoError) -> bool:
     """A server-side refusal of an oversized document (BSONObjectTooLarge)."""
-    return isinstance(exc, pymongo.errors.OperationFailure) and exc.code in {10334, 17419, 17420}
+    return isinstance(exc, pymongo.errors.OperationFailure) and exc.code in TOO_LARGE_CODES

@@ -2,14 +2,17 @@
 
 A leased document carries ``lease: {owner, until, fire, token}``: who holds it, until when
 (int64 epoch microseconds of the holder's clock), the fire being run (``null`` for a claim
-lease, taken but not yet advanced) and the token of the claim that took it. No lease, no
-``lease`` field. Every change is a single-document or filtered multi-document update whose
-filter re-checks the lease, so two schedulers never both take one document.
+lease, taken but not yet advanced) and the token of the claim (or batched commit) that last
+wrote it. No lease, no ``lease`` field. Every change is a single-document or filtered
+multi-document update whose filter re-checks the lease, so two schedulers never both take
+one document.
 
 A claim costs four round trips whatever the batch size: find the fires whose runner died,
 find the due documents, lease them all with one ``update_many`` stamped with a fresh token
 (its filter skips any that another scheduler took in between), and read back exactly the
-documents that carry this token.
+documents that carry this token. Batched commits and releases (``commit_many``,
+``release_many``) are one bulk write each, with the same per-document filters as the single
+ones; a bulk result only counts, so a token or a find says which items took effect.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from bson.int64 import Int64
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.collection import Collection
 
 from asyncz.stores.records import TaskRecord, from_micros, to_micros
@@ -109,10 +112,101 @@ def commit(
 
 
 def release(tasks: Collection[Document], task_id: str, owner: str, delete: bool) -> bool:
-    held = {"_id": task_id, "lease.owner": owner, **LIVE}
+    held = _held(task_id, owner)
     if delete:
         return tasks.delete_one(held).deleted_count == 1
     return tasks.update_one(held, {"$unset": {"lease": ""}}).matched_count == 1
+
+
+def commit_many(
+    tasks: Collection[Document],
+    commits: list[tuple[str, Document, datetime]],
+    owner: str,
+    until: datetime,
+) -> list[bool]:
+    """``commit`` for each ``(id, fields, fire_time)`` in order, as one ordered bulk write.
+
+    Each update is stamped with a fresh token, so when the bulk's matched count says some
+    but not all were committed, one find of the token tells which (two round trips)."""
+    token = uuid.uuid4().hex
+    end = _micros(until)
+    operations = [
+        UpdateOne(
+            _held(task_id, owner),
+            {
+                "$set": {
+                    **fields,
+                    "lease.fire": _micros(fire),
+                    "lease.until": end,
+                    "lease.token": token,
+                }
+            },
+        )
+        for task_id, fields, fire in commits
+    ]
+    matched = tasks.bulk_write(operations, ordered=True).matched_count
+    if matched in (0, len(operations)):
+        return [matched > 0] * len(operations)
+    ids = list({task_id for task_id, _, _ in commits})
+    stamped = {d["_id"] for d in tasks.find({"_id": {"$in": ids}, "lease.token": token}, _ID_ONLY)}
+    return [task_id in stamped for task_id, _, _ in commits]
+
+
+def release_many(
+    tasks: Collection[Document], releases: list[tuple[str, bool]], owner: str
+) -> list[bool]:
+    """``release`` for each ``(id, delete)`` in order: a find of the leases ``owner``
+    holds, then one bulk write for those (an update and a delete command: three round trips
+    at most). A release ends the lease, so only the first release of an id can succeed.
+
+    If the bulk's counts fall short (the lease ended and another scheduler took it, or the
+    task was deleted, between the two), a fourth round trip reads what became of them."""
+    ids = list(dict.fromkeys(task_id for task_id, _ in releases))
+    held_filter = {"_id": {"$in": ids}, "lease.owner": owner, **LIVE}
+    held = {d["_id"] for d in tasks.find(held_filter, _ID_ONLY)}
+    chosen: dict[str, bool] = {}  # held id -> delete, from its first release
+    first: list[bool] = []
+    for task_id, delete in releases:
+        first.append(task_id in held and task_id not in chosen)
+        if first[-1]:
+            chosen[task_id] = delete
+    if not chosen:
+        return first
+    operations: list[DeleteOne | UpdateOne] = [
+        DeleteOne(_held(task_id, owner))
+        if delete
+        else UpdateOne(_held(task_id, owner), {"$unset": {"lease": ""}})
+        for task_id, delete in chosen.items()
+    ]
+    result = tasks.bulk_write(operations, ordered=False)
+    deletes = sum(chosen.values())
+    if result.deleted_count == deletes and result.matched_count == len(chosen) - deletes:
+        return first
+    released = _released(tasks, chosen)
+    pairs = zip(first, releases, strict=True)
+    return [is_first and task_id in released for is_first, (task_id, _) in pairs]
+
+
+def _held(task_id: str, owner: str) -> Document:
+    return {"_id": task_id, "lease.owner": owner, **LIVE}
+
+
+def _released(tasks: Collection[Document], chosen: dict[str, bool]) -> set[str]:
+    """Which releases took effect, read afterwards: a deleted task is gone, a released one
+    is live without a lease (one taken by another scheduler since counts as lost)."""
+    after = {
+        d["_id"]: d
+        for d in tasks.find({"_id": {"$in": list(chosen)}}, {"lease": 1, "quarantine": 1})
+    }
+    return {
+        task_id for task_id, delete in chosen.items() if _took_effect(after.get(task_id), delete)
+    }
+
+
+def _took_effect(document: Document | None, delete: bool) -> bool:
+    if delete:
+        return document is None
+    return document is not None and "lease" not in document and "quarantine" not in document
 
 
 def extend(

@@ -14,8 +14,8 @@ sub-document ``{reason, since}`` and ``next_run_time: null``. Keeping it there i
 unique ``_id`` index refuses the insert. Live queries exclude quarantined documents; a
 quarantined document holds no lease.
 
-Every write touches one document (a claim's ``update_many`` decides document by document),
-so each is atomic on any MongoDB deployment.
+Every write touches one document (a claim's ``update_many`` and a batch's bulk write decide
+document by document), so each is atomic on any MongoDB deployment.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ from asyncz.serialization import TaskCodec
 from asyncz.serialization.serializers import Serializer
 from asyncz.stores.mongo import _leases
 from asyncz.stores.mongo._changes import open_change_listener
-from asyncz.stores.mongo._connection import build_client, describe_server, is_too_large, too_large
+from asyncz.stores.mongo._connection import (
+    TOO_LARGE_CODES,
+    build_client,
+    describe_server,
+    is_too_large,
+    too_large,
+)
 from asyncz.stores.records import (
     QuarantinedRecord,
     RecordStore,
@@ -244,6 +250,33 @@ class MongoDBStore(RecordStore):
     @_speaks_to_server
     def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
         return _leases.release(self.tasks, task_id, owner, delete)
+
+    @_speaks_to_server
+    def commit_claims(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        """One ordered bulk write, plus a find when only some were committed."""
+        if not commits:
+            return []
+        batch = [(record.id, _fields(record), fire) for record, fire in commits]
+        try:
+            return _leases.commit_many(self.tasks, batch, owner, until)
+        except pymongo.errors.BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or [{}]
+            record = commits[errors[0].get("index", 0)][0]
+            if errors[0].get("code") in TOO_LARGE_CODES:
+                raise too_large(record.id, len(record.payload), exc) from exc
+            raise
+        except pymongo.errors.DocumentTooLarge as exc:
+            record = max((record for record, _ in commits), key=lambda r: len(r.payload))
+            raise too_large(record.id, len(record.payload), exc) from exc
+
+    @_speaks_to_server
+    def release_leases(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        """A find and one bulk write (see ``_leases.release_many``)."""
+        if not releases:
+            return []
+        return _leases.release_many(self.tasks, releases, owner)
 
     @_speaks_to_server
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:

@@ -19,7 +19,8 @@ the same strings: Lua numbers would print 16-digit values rounded.
 
 Writes that change what a scheduler should do next (add, update, delete, remove all,
 restore, commit of a claimed fire, release that deletes) PUBLISH the change's name on
-``<tasks key>.changes``, the store's wake-up channel.
+``<tasks key>.changes``, the store's wake-up channel; a batched commit or release
+publishes once per call, if any of its items changed something.
 
 A write script answers 1 when it did its work and 0 when the precondition failed; the store
 turns 0 into the matching error.
@@ -209,43 +210,105 @@ end
 return answer
 """)
 
+_COMMIT_ONE = """
+local function commit_one(id, payload, score, owner, fire, until_us)
+  local lease = lease_of(id)
+  if not lease or lease.owner ~= owner then
+    return 0
+  end
+  if redis.call('HEXISTS', KEYS[1], id) == 0 then
+    drop_lease(id)
+    return 0
+  end
+  redis.call('HSET', KEYS[1], id, payload)
+  if score == '' then
+    redis.call('ZREM', KEYS[2], id)
+  else
+    redis.call('ZADD', KEYS[2], score, id)
+  end
+  set_lease(id, until_us, fire, owner)
+  return 1
+end
+"""
+
+_RELEASE_ONE = """
+local function release_one(id, owner, delete)
+  local lease = lease_of(id)
+  if not lease or lease.owner ~= owner then
+    return 0, false
+  end
+  drop_lease(id)
+  if delete == '1' then
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
+    return 1, true
+  end
+  return 1, false
+end
+"""
+
 #: ARGV: id, payload, score ("" = paused), owner, fire (µs), until (µs).
 #: If ``owner`` holds the lease (live or ended): new payload and run time, and the lease
 #: becomes a run lease, all at once.
-COMMIT = _script("""
-local lease = lease_of(ARGV[1])
-if not lease or lease.owner ~= ARGV[4] then
-  return 0
+COMMIT = _script(
+    _COMMIT_ONE
+    + """
+local done = commit_one(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+if done == 1 then
+  notify('commit')
 end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
-  drop_lease(ARGV[1])
-  return 0
+return done
+"""
+)
+
+#: ARGV: owner, until (µs), then id, payload, score, fire (µs) for each record.
+#: ``COMMIT`` for each record in order, in one call; answers one 1/0 per record and
+#: publishes once if any was committed.
+COMMITS = _script(
+    _COMMIT_ONE
+    + """
+local answers, any = {}, false
+for i = 3, #ARGV, 4 do
+  local done = commit_one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[1], ARGV[i + 3], ARGV[2])
+  answers[#answers + 1] = done
+  any = any or done == 1
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '' then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-else
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if any then
+  notify('commit')
 end
-set_lease(ARGV[1], ARGV[6], ARGV[5], ARGV[4])
-notify('commit')
-return 1
-""")
+return answers
+"""
+)
 
 #: ARGV: id, owner, delete ("1" = delete the record too).
-RELEASE = _script("""
-local lease = lease_of(ARGV[1])
-if not lease or lease.owner ~= ARGV[2] then
-  return 0
-end
-drop_lease(ARGV[1])
-if ARGV[3] == '1' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
+RELEASE = _script(
+    _RELEASE_ONE
+    + """
+local done, deleted = release_one(ARGV[1], ARGV[2], ARGV[3])
+if deleted then
   notify('remove')
 end
-return 1
-""")
+return done
+"""
+)
+
+#: ARGV: owner, then id, delete ("1"/"0") for each lease. ``RELEASE`` for each in order,
+#: in one call; answers one 1/0 per lease and publishes once if any record was deleted.
+RELEASES = _script(
+    _RELEASE_ONE
+    + """
+local answers, any = {}, false
+for i = 2, #ARGV, 2 do
+  local done, deleted = release_one(ARGV[i], ARGV[1], ARGV[i + 1])
+  answers[#answers + 1] = done
+  any = any or deleted
+end
+if any then
+  notify('remove')
+end
+return answers
+"""
+)
 
 #: ARGV: owner, until (µs), id1, id2, ... Answers the ids whose lease ``owner`` does not hold.
 EXTEND = _script("""

@@ -131,6 +131,8 @@ class RedisStore(RecordStore):
         self._claim = register(_scripts.CLAIM)
         self._commit = register(_scripts.COMMIT)
         self._release = register(_scripts.RELEASE)
+        self._commits = register(_scripts.COMMITS)
+        self._releases = register(_scripts.RELEASES)
         self._extend = register(_scripts.EXTEND)
 
     @property
@@ -305,6 +307,28 @@ class RedisStore(RecordStore):
     @_speaks_to_server
     def release_lease(self, task_id: str, owner: str, delete: bool) -> bool:
         return bool(self._release(self._keys, [task_id, owner, "1" if delete else "0"]))
+
+    @_speaks_to_server
+    def commit_claims(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        """One script call for the whole batch (see ``_scripts.COMMITS``)."""
+        if not commits:
+            return []
+        args: list[str | bytes | int] = [owner, to_micros(until)]
+        for record, fire_time in commits:
+            args += [record.id, record.payload, _score(record), to_micros(fire_time)]
+        return [bool(done) for done in self._commits(self._keys, args)]
+
+    @_speaks_to_server
+    def release_leases(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        """One script call for the whole batch (see ``_scripts.RELEASES``)."""
+        if not releases:
+            return []
+        args: list[str] = [owner]
+        for task_id, delete in releases:
+            args += [task_id, "1" if delete else "0"]
+        return [bool(done) for done in self._releases(self._keys, args)]
 
     @_speaks_to_server
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:

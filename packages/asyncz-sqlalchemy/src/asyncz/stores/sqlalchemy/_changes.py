@@ -96,7 +96,11 @@ class _PsycopgListening:
         connection.execute(f"LISTEN {_quoted(channel)}")
 
     def wait(self, timeout: float) -> bool:
-        return any(True for _ in self._connection.notifies(timeout=timeout, stop_after=1))
+        notifies = self._connection.notifies(timeout=timeout, stop_after=1)
+        try:
+            return next(notifies, None) is not None
+        finally:
+            notifies.close()  # releases the connection's lock at once
 
     def close(self) -> None:
         self._connection.close()
@@ -176,18 +180,20 @@ class ChangeListener:
             target=self._run, name=f"asyncz-sql-changes-{channel}", daemon=True
         )
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
     def start(self) -> None:
         """LISTEN (raising if the server cannot be reached), then wait in the thread: every
         change committed after ``start`` returns is heard."""
         self._listening = self._open()
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self._close()
+            raise
 
     def stop(self) -> None:
-        """Stop the thread (within about ``READ_TIMEOUT``); it closes its connection."""
+        """Stop the thread, which closes its connection: within about ``READ_TIMEOUT``, or
+        once a connection attempt under way ends (this waits for that 2 s at most; the
+        daemon thread then finishes on its own)."""
         self._stopping.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=READ_TIMEOUT * 20)
@@ -224,7 +230,9 @@ class ChangeListener:
                 try:
                     self._listening = self._open()
                 except Exception as exc:
-                    outage = self._lost(exc, outage)
+                    if not outage:
+                        self._warn_lost(exc)
+                        outage = True
                     self._stopping.wait(pause)
                     pause = min(pause * 2, RECONNECT_LONGEST_PAUSE)
                     continue
@@ -240,7 +248,9 @@ class ChangeListener:
                 self._close()
                 if self._stopping.is_set():
                     break
-                outage = self._lost(exc, outage)
+                if not outage:
+                    self._warn_lost(exc)
+                    outage = True
                 continue  # reconnect at once: most drops are one connection, not the server
             pending = pending or arrived
             if pending and time.monotonic() >= quiet_until:
@@ -248,16 +258,14 @@ class ChangeListener:
                 quiet_until = time.monotonic() + COALESCE
                 self._notify()
 
-    def _lost(self, exc: BaseException, outage: bool) -> bool:
-        """Warn once per outage; returns True (in an outage)."""
-        if not outage:
-            self._logger.warning(
-                "%s lost its change notifications (%s); reconnecting. Until then the "
-                "scheduler polls the store every store_poll_interval.",
-                self._who,
-                self._describe_error(exc),
-            )
-        return True
+    def _warn_lost(self, exc: BaseException) -> None:
+        """Once per outage."""
+        self._logger.warning(
+            "%s lost its change notifications (%s); reconnecting. Until then the "
+            "scheduler polls the store every store_poll_interval.",
+            self._who,
+            self._describe_error(exc),
+        )
 
     def _close(self) -> None:
         listening, self._listening = self._listening, None

@@ -42,7 +42,7 @@ from asyncz.stores.records import (
     missing,
     to_micros,
 )
-from asyncz.stores.sqlalchemy import _leases
+from asyncz.stores.sqlalchemy import _batch, _leases
 from asyncz.stores.sqlalchemy._changes import (
     ChangeListener,
     announce,
@@ -335,6 +335,40 @@ class SQLAlchemyStore(RecordStore):
             return released
 
         return self._run(work)
+
+    def commit_claims(
+        self, commits: list[tuple[TaskRecord, datetime]], owner: str, until: datetime
+    ) -> list[bool]:
+        """Every commit in one transaction (see ``_batch``); ids the table cannot hold
+        are refused as ``commit_claim`` refuses them."""
+        valid = [(record, fire) for record, fire in commits if _valid_id(record.id)]
+        if not valid:
+            return [False] * len(commits)
+
+        def work(connection: Connection) -> list[bool]:
+            committed = _batch.commit_many(connection, self.tasks, valid, owner, until)
+            if any(committed):
+                self._announce(connection, "commit")
+            return committed
+
+        results = iter(self._run(work))
+        return [_valid_id(record.id) and next(results) for record, _ in commits]
+
+    def release_leases(self, releases: list[tuple[str, bool]], owner: str) -> list[bool]:
+        """Every release in one transaction (see ``_batch``); announced as ``release_lease``
+        is, when some record goes."""
+        valid = [(task_id, delete) for task_id, delete in releases if _valid_id(task_id)]
+        if not valid:
+            return [False] * len(releases)
+
+        def work(connection: Connection) -> list[bool]:
+            released, deleted = _batch.release_many(connection, self.tasks, valid, owner)
+            if deleted:
+                self._announce(connection, "remove")
+            return released
+
+        results = iter(self._run(work))
+        return [_valid_id(task_id) and next(results) for task_id, _ in releases]
 
     def extend_leases(self, task_ids: list[str], owner: str, until: datetime) -> list[str]:
         valid = [task_id for task_id in task_ids if _valid_id(task_id)]

@@ -26,7 +26,7 @@ from asyncz.tasks.task import Task
 from asyncz.triggers.cron import CronTrigger
 from asyncz.triggers.interval import IntervalTrigger
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "cli"
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # asyncz_cli_jobs, as the subprocesses import it
 
@@ -71,7 +71,11 @@ def cli(tmp_path: Path) -> CLI:
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
         done = subprocess.run(
             [sys.executable, "-m", "asyncz.cli", *args],
-            cwd=tmp_path, env=cli_env(env), capture_output=True, text=True, timeout=timeout,
+            cwd=tmp_path,
+            env=cli_env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
@@ -102,8 +106,9 @@ class StoreCase:
 
 
 @pytest.fixture(params=["file", "sqlite", "redis"])
-def store_case(request: pytest.FixtureRequest, tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreCase]:
+def store_case(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StoreCase]:
     for variable in _CLI_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     case = _make_case(request, tmp_path)
@@ -119,16 +124,22 @@ def _make_case(request: pytest.FixtureRequest, tmp_path: Path) -> StoreCase:
 
         directory = tmp_path / "tasks"
         return StoreCase(
-            "file", ["--store-type", "file", "--store-option", f"directory={directory}"],
-            f"file://{directory}", [], lambda **o: FileStore(directory=directory, **o),
+            "file",
+            ["--store-type", "file", "--store-option", f"directory={directory}"],
+            f"file://{directory}",
+            [],
+            lambda **o: FileStore(directory=directory, **o),
         )
     if request.param == "sqlite":
         from asyncz.stores.sqlalchemy import SQLAlchemyStore
 
         url = f"sqlite:///{tmp_path / 'asyncz.sqlite3'}"
         return StoreCase(
-            "sqlite", ["--store-type", "sqlalchemy", "--store-option", f"database={url}"],
-            url, [], lambda **o: SQLAlchemyStore(url, **o),
+            "sqlite",
+            ["--store-type", "sqlalchemy", "--store-option", f"database={url}"],
+            url,
+            [],
+            lambda **o: SQLAlchemyStore(url, **o),
         )
     from asyncz.stores.redis import RedisStore
 
@@ -137,11 +148,18 @@ def _make_case(request: pytest.FixtureRequest, tmp_path: Path) -> StoreCase:
     keys = [f"tasks_key={prefix}.tasks", f"run_times_key={prefix}.run_times"]
     return StoreCase(
         "redis",
-        ["--store-type", "redis", "--store-option", f"url={redis_url}",
-         *(arg for key in keys for arg in ("--store-option", key))],
-        redis_url, [arg for key in keys for arg in ("--store-option", key)],
-        lambda **o: RedisStore(url=redis_url, tasks_key=f"{prefix}.tasks",
-                               run_times_key=f"{prefix}.run_times", **o),
+        [
+            "--store-type",
+            "redis",
+            "--store-option",
+            f"url={redis_url}",
+            *(arg for key in keys for arg in ("--store-option", key)),
+        ],
+        redis_url,
+        [arg for key in keys for arg in ("--store-option", key)],
+        lambda **o: RedisStore(
+            url=redis_url, tasks_key=f"{prefix}.tasks", run_times_key=f"{prefix}.run_times", **o
+        ),
         cleanup=lambda: _drop_redis_keys(redis_url, prefix),
     )
 
@@ -164,14 +182,28 @@ def populate(store: RecordStore, marker: Path) -> dict[str, Task]:
     now = datetime.now(UTC)
     cron = CronTrigger.from_crontab(CRONTAB, timezone="Europe/Lisbon")
     tasks = {
-        "report": Task("asyncz_cli_jobs:touch", id="report", name="daily report",
-                       args=[str(marker), "report"], trigger=cron,
-                       next_run_time=cron.get_next_trigger_time(UTC, None, now)),
-        "greeter": Task("asyncz_cli_jobs:greet", id="greeter", args=["world"],
-                        trigger=IntervalTrigger(minutes=10, timezone="UTC"),
-                        next_run_time=now + timedelta(minutes=10)),
-        "sleeper": Task("asyncz_cli_jobs:touch", id="sleeper", args=[str(marker), "sleeper"],
-                        trigger=IntervalTrigger(hours=1, timezone="UTC"), next_run_time=None),
+        "report": Task(
+            "asyncz_cli_jobs:touch",
+            id="report",
+            name="daily report",
+            args=[str(marker), "report"],
+            trigger=cron,
+            next_run_time=cron.get_next_trigger_time(UTC, None, now),
+        ),
+        "greeter": Task(
+            "asyncz_cli_jobs:greet",
+            id="greeter",
+            args=["world"],
+            trigger=IntervalTrigger(minutes=10, timezone="UTC"),
+            next_run_time=now + timedelta(minutes=10),
+        ),
+        "sleeper": Task(
+            "asyncz_cli_jobs:touch",
+            id="sleeper",
+            args=[str(marker), "sleeper"],
+            trigger=IntervalTrigger(hours=1, timezone="UTC"),
+            next_run_time=None,
+        ),
     }
     for task in tasks.values():
         store.add_task(task)
