@@ -152,3 +152,11 @@ def build(session: nox.Session) -> None:
         *session.posargs,
         env={"ASYNCZ_DIST_DIR": str(dist)},
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks beside asyncz 0.17.2 and APScheduler 3.11.3 (a measurement, not a test):
+    ``nox -s bench -- --quick``; arguments go to benchmarks/run.py."""
+    install_everything(session)
+    session.run("python", "benchmarks/run.py", *session.posargs)

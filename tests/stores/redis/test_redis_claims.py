@@ -195,7 +195,7 @@ def test_batched_commits_and_releases_are_one_script_call_each(
     assert store.fetch_record("t01") == TaskRecord("t01", at(201), b"y")
     assert store.fetch_record("t02") is None and store.fetch_record("t50") is not None
     assert raw.hlen(f"{prefix}.tasks.leases") == 0
-    messages = []
+    messages: list[object] = []
     deadline = time.monotonic() + 1  # long enough for a third, stray message
     while time.monotonic() < deadline and len(messages) < 3:
         message = changes.get_message(timeout=0.1)  # None also for the subscription
