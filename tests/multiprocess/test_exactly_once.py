@@ -1,6 +1,6 @@
 """Several scheduler processes on one store: every fire runs once, none is lost.
 
-Four real processes share each durable backend. 600 one-off tasks fall due over ~2 s
+Four real processes share each durable backend. 1,000 one-off tasks fall due over ~2 s
 while interval tasks keep firing; each process logs the fires it ran. Then the same with
 one process killed (SIGKILL) mid-run: a fire it held is run again by another process once
 its lease ends (at-least-once), and nothing is lost.
@@ -42,7 +42,7 @@ INTERVAL = 0.5
 @dataclass(frozen=True)
 class Workload:
     processes: int = 4
-    one_offs: int = 600
+    one_offs: int = 1000
     batch: int = 50
     kill_lease: float = 2.0
 
