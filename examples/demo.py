@@ -60,7 +60,9 @@ def main() -> None:
         print(f"\n== {label} ==", flush=True)
         subprocess.run([sys.executable, os.path.abspath(__file__), phase], check=True)
     print(f"\nThe tasks live in {TASKS_DIR}: one file per task plus a time index.")
-    print("Run it again, or look inside with: .venv/bin/asyncz tasks list --store file://" + TASKS_DIR)
+    print(
+        "Run it again, or look inside with: .venv/bin/asyncz tasks list --store file://" + TASKS_DIR
+    )
 
 
 if __name__ == "__main__":
