@@ -26,7 +26,7 @@ from asyncz.tasks.task import Task
 from asyncz.triggers.cron import CronTrigger
 from asyncz.triggers.interval import IntervalTrigger
 
-HERE = Path(__file__).resolve().parent.parent / "cli"
+HERE = Path(__file__).resolve().parent.parent / "cli"  # where asyncz_cli_jobs lives
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # asyncz_cli_jobs, as the subprocesses import it
 
