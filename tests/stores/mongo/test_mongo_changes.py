@@ -14,23 +14,10 @@ from pymongo import MongoClient
 
 from asyncz.stores.mongo import MongoDBStore
 from asyncz.stores.records import TaskRecord
+from support.wakes import Wakes
 
 T0 = datetime(2031, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 DATABASE = "asyncz_changes_tests"
-
-
-class Wakes:
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.event = threading.Event()
-
-    def __call__(self) -> None:
-        self.times.append(time.monotonic())
-        self.event.set()
-
-    def reset(self) -> None:
-        self.times.clear()
-        self.event.clear()
 
 
 def listener_threads() -> list[threading.Thread]:

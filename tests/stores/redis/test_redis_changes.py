@@ -16,27 +16,9 @@ from asyncz.stores.records import TaskRecord
 from asyncz.stores.redis import RedisStore
 from servers._common import wait_until
 from servers.redis import RedisServerProcess
+from support.wakes import Wakes
 
 T0 = datetime(2031, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
-
-
-class Wakes:
-    """A callback that remembers when it was called."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.event = threading.Event()
-
-    def __call__(self) -> None:
-        self.times.append(time.monotonic())
-        self.event.set()
-
-    def settle(self) -> None:
-        """Wait for the subscription's own confirmation, then forget it."""
-        assert self.event.wait(5), "the subscription was never confirmed"
-        time.sleep(0.05)
-        self.times.clear()
-        self.event.clear()
 
 
 @pytest.fixture

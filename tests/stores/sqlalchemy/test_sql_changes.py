@@ -28,25 +28,10 @@ from asyncz.tasks.task import Task
 from asyncz.triggers.date import DateTrigger
 from servers._common import wait_until
 from support.scheduling import RECORDER, eventually, record_call
+from support.wakes import Wakes
 
 T0 = datetime(2031, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 HAS_PSYCOPG2 = importlib.util.find_spec("psycopg2") is not None
-
-
-class Wakes:
-    """A callback that remembers when it was called."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.event = threading.Event()
-
-    def __call__(self) -> None:
-        self.times.append(time.monotonic())
-        self.event.set()
-
-    def reset(self) -> None:
-        self.times.clear()
-        self.event.clear()
 
 
 # psycopg 3 always; psycopg2 too where it is installed (a variant, not a backend: absent, it
