@@ -13,6 +13,7 @@ without change streams.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -109,6 +110,23 @@ class MongoServerProcess:
         self.start()
 
 
+@contextlib.contextmanager
+def _own_server(prefix: str, *, replica_set: bool = False) -> Iterator[MongoServerProcess]:
+    """A SecantusDB server started in a temporary directory, stopped and removed after."""
+    executable = _executable()
+    if executable is None:
+        unavailable("secantusd-py not found (pip install 'SecantusDB==0.7.0b3')")
+    assert executable is not None
+    directory = tempfile.mkdtemp(prefix=prefix)
+    server = MongoServerProcess(executable, directory, replica_set=replica_set)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def mongo_url() -> Iterator[str]:
     """A MongoDB URL; tests isolate themselves by database/collection name."""
@@ -116,18 +134,8 @@ def mongo_url() -> Iterator[str]:
     if given:
         yield given
         return
-    executable = _executable()
-    if executable is None:
-        unavailable("secantusd-py not found (pip install 'SecantusDB==0.7.0b3')")
-    assert executable is not None
-    directory = tempfile.mkdtemp(prefix="asyncz-mongo-")
-    server = MongoServerProcess(executable, directory)
-    try:
-        server.start()
+    with _own_server("asyncz-mongo-") as server:
         yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -137,32 +145,12 @@ def mongo_replica_set_url() -> Iterator[str]:
     if given:
         yield given
         return
-    executable = _executable()
-    if executable is None:
-        unavailable("secantusd-py not found (pip install 'SecantusDB==0.7.0b3')")
-    assert executable is not None
-    directory = tempfile.mkdtemp(prefix="asyncz-mongo-rs-")
-    server = MongoServerProcess(executable, directory, replica_set=True)
-    try:
-        server.start()
+    with _own_server("asyncz-mongo-rs-", replica_set=True) as server:
         yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
 def restartable_mongo() -> Iterator[MongoServerProcess]:
     """A SecantusDB server of this test's own, which it may ``restart()`` on the same data."""
-    executable = _executable()
-    if executable is None:
-        unavailable("secantusd-py not found (pip install 'SecantusDB==0.7.0b3')")
-    assert executable is not None
-    directory = tempfile.mkdtemp(prefix="asyncz-mongo-restart-")
-    server = MongoServerProcess(executable, directory)
-    try:
-        server.start()
+    with _own_server("asyncz-mongo-restart-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from asyncz.exceptions import TaskDecodeError, TaskLookupError
+from asyncz.exceptions import TaskLookupError
 from asyncz.stores.records import RecordStore, TaskRecord
 
 if TYPE_CHECKING:
@@ -252,10 +252,8 @@ class StoreLoop:
         store = self.store
         assert isinstance(store, RecordStore)
         owner = self.scheduler.identity
-        try:
-            task = store.decode_record(record)
-        except TaskDecodeError as exc:
-            store._quarantine(record.id, exc.reason)
+        task = store.read_record(record)
+        if task is None:
             return None
         task.store_alias = self.alias
         if record.lease_fire_time is not None:

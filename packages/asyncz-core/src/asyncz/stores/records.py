@@ -264,14 +264,16 @@ class RecordStore(BaseStore):
             registry = default_registry()
         return registry.trigger_class
 
+    def read_record(self, record: TaskRecord) -> Task | None:
+        """The task in ``record``; ``None`` when it cannot be read, after quarantining it."""
+        try:
+            return self.decode_record(record)
+        except TaskDecodeError as exc:
+            self._quarantine(record.id, exc.reason)
+            return None
+
     def _decode_or_quarantine(self, records: Iterable[TaskRecord]) -> list[TaskType]:
-        tasks: list[TaskType] = []
-        for record in records:
-            try:
-                tasks.append(self.decode_record(record))
-            except TaskDecodeError as exc:
-                self._quarantine(record.id, exc.reason)
-        return tasks
+        return [task for task in map(self.read_record, records) if task is not None]
 
     def _quarantine(self, task_id: str, reason: str) -> None:
         self.logger.error(
