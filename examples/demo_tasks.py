@@ -11,8 +11,13 @@ def stamp() -> str:
     return datetime.now().strftime("%H:%M:%S.%f")[:-3]
 
 
+def say(text: str) -> None:
+    """One write per line: runs in the thread pool and on the loop must not interleave."""
+    print(f"  {stamp()}  [pid {os.getpid()}] {text}\n", end="", flush=True)
+
+
 def heartbeat(name: str) -> None:
-    print(f"  {stamp()}  [pid {os.getpid()}] heartbeat from {name!r}", flush=True)
+    say(f"heartbeat from {name!r}")
 
 
 async def report(counter_file: str) -> None:
@@ -23,8 +28,8 @@ async def report(counter_file: str) -> None:
             count = int(handle.read()) + 1
     with open(counter_file, "w") as handle:
         handle.write(str(count))
-    print(f"  {stamp()}  [pid {os.getpid()}] report run #{count}", flush=True)
+    say(f"report run #{count}")
 
 
 def one_off(message: str) -> None:
-    print(f"  {stamp()}  [pid {os.getpid()}] one-off task: {message}", flush=True)
+    say(f"one-off task: {message}")
