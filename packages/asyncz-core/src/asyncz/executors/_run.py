@@ -7,7 +7,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Status = Literal["executed", "error", "missed"]
@@ -27,7 +27,7 @@ class RunOutcome:
 
 
 def _too_late(run_time: datetime, grace: float | None, now: datetime) -> bool:
-    return grace is not None and now - run_time > timedelta(seconds=grace)
+    return grace is not None and (now - run_time).total_seconds() > grace
 
 
 def run_sync(

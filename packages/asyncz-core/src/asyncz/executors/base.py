@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,8 @@ class BaseExecutor(ABC):
         self.scheduler: Any = None
         self.alias: str | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.instances: Counter[str] = Counter()
+        #: Running submissions per task id (ids with none are absent).
+        self.instances: dict[str, int] = {}
 
     def start(self, scheduler: Any, alias: str) -> None:
         self.scheduler = scheduler
@@ -43,9 +43,10 @@ class BaseExecutor(ABC):
         """Wait until nothing submitted to this executor is still running."""
 
     def send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
-        if self.instances[task.id] >= task.max_instances:
+        running = self.instances.get(task.id, 0)
+        if running >= task.max_instances:
             raise MaximumInstancesError(task.id, task.max_instances)
-        self.instances[task.id] += 1
+        self.instances[task.id] = running + 1
         try:
             self.do_send_task(task, list(run_times))
         except BaseException:
@@ -72,9 +73,9 @@ class BaseExecutor(ABC):
             self._release(task.id)
 
     def _release(self, task_id: str) -> None:
-        self.instances[task_id] -= 1
-        if self.instances[task_id] <= 0:
-            del self.instances[task_id]
+        running = self.instances.pop(task_id, 0) - 1
+        if running > 0:
+            self.instances[task_id] = running
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} alias={self.alias!r}>"

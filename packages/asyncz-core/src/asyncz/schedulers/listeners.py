@@ -22,6 +22,8 @@ class Listeners:
 
     def __init__(self, logger: logging.Logger) -> None:
         self._entries: list[tuple[Listener, int]] = []
+        #: The union of the entries' masks, so that ``wants`` costs one ``&`` per event.
+        self._mask = 0
         self._lock = threading.Lock()
         self._logger = logger
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -31,19 +33,23 @@ class Listeners:
             raise TypeError(f"listener {callback!r} is not callable")
         with self._lock:
             self._entries.append((callback, mask))
+            self._mask |= mask
 
     def remove(self, callback: Listener) -> bool:
         with self._lock:
             for index, (existing, _) in enumerate(self._entries):
                 if existing == callback:
                     del self._entries[index]
+                    self._mask = 0
+                    for _, remaining in self._entries:
+                        self._mask |= remaining
                     return True
         return False
 
     def wants(self, code: int) -> bool:
         """Whether any listener would receive an event with ``code`` (so the caller can
         skip building it)."""
-        return any(mask & code for _, mask in self._entries)
+        return bool(self._mask & code)
 
     def dispatch(self, event: SchedulerEvent) -> None:
         if not self._entries:

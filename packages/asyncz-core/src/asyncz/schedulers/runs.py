@@ -64,17 +64,18 @@ class RunDispatcher:
                 "Task %r could not be submitted to executor %r", task.id, task.executor
             )
             return False
-        scheduler.dispatch(
-            TaskSubmissionEvent(
-                ev.TASK_SUBMITTED,
-                alias,
-                task.id,
-                alias,
-                None,
-                run_times,
-                due_count - len(run_times),
+        if scheduler.listeners.wants(ev.TASK_SUBMITTED):
+            scheduler.dispatch(
+                TaskSubmissionEvent(
+                    ev.TASK_SUBMITTED,
+                    alias,
+                    task.id,
+                    alias,
+                    None,
+                    run_times,
+                    due_count - len(run_times),
+                )
             )
-        )
         return True
 
     def report(self, task: Task, outcomes: list[RunOutcome], executor: str | None) -> None:
@@ -84,13 +85,15 @@ class RunDispatcher:
         store_loop = scheduler.find_store_loop(alias)
         if store_loop is not None and store_loop.claims:
             store_loop.run_ended(task)
+        logger, listeners = scheduler.logger, scheduler.listeners
         for outcome in outcomes:
-            code, level, message, detail = _DESCRIBE[outcome.status](outcome)
-            if scheduler.logger.isEnabledFor(level):
-                scheduler.logger.log(
+            code, level = _CODES[outcome.status]
+            if logger.isEnabledFor(level):
+                message, detail = _DESCRIBE[outcome.status](outcome)
+                logger.log(
                     level, message, task.id, *detail, extra=_log_fields(task, outcome, executor)
                 )
-            if scheduler.listeners.wants(code):
+            if listeners.wants(code):
                 scheduler.dispatch(
                     TaskExecutionEvent(
                         code,
@@ -122,24 +125,19 @@ def _log_fields(task: Task, outcome: RunOutcome, executor: str | None) -> dict[s
     }
 
 
-_Description = tuple[int, int, str, tuple[object, ...]]
+#: Per outcome status: the event code and the log level.
+_CODES: dict[str, tuple[int, int]] = {
+    "missed": (ev.TASK_MISSED, logging.WARNING),
+    "error": (ev.TASK_ERROR, logging.ERROR),
+    "executed": (ev.TASK_EXECUTED, logging.INFO),
+}
+_Description = tuple[str, tuple[object, ...]]
+#: Per outcome status: the log message and its arguments after the task id.
 _DESCRIBE: dict[str, Callable[[RunOutcome], _Description]] = {
     "missed": lambda o: (
-        ev.TASK_MISSED,
-        logging.WARNING,
         "Run of task %r scheduled at %s was missed (later than its mistrigger_grace_time)",
         (o.run_time,),
     ),
-    "error": lambda o: (
-        ev.TASK_ERROR,
-        logging.ERROR,
-        "Task %r raised %r\n%s",
-        (o.exception, o.traceback),
-    ),
-    "executed": lambda o: (
-        ev.TASK_EXECUTED,
-        logging.INFO,
-        "Task %r ran in %.3f s (scheduled %s)",
-        (o.duration or 0.0, o.run_time),
-    ),
+    "error": lambda o: ("Task %r raised %r\n%s", (o.exception, o.traceback)),
+    "executed": lambda o: ("Task %r ran in %.3f s (scheduled %s)", (o.duration or 0.0, o.run_time)),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import sys
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,6 +24,11 @@ class MemoryStore(BaseStore):
     when they outnumber live ones. So ``add``/``update`` are O(log N), ``get_next_run_time``
     is amortised O(1) and ``get_due_tasks`` is O(k log N) for k due tasks, whatever N is.
 
+    Entries a due query pops are *lent* rather than pushed back: the scheduler updates or
+    deletes almost every due task right after, which settles its lent entry; whatever is
+    still lent goes back on the heap before the next read. Invariant: every stored task
+    with a ``next_run_time`` has a live entry on the heap or in ``_lent``.
+
     The store keeps its own copies: changing a task object after ``add_task`` or after
     ``lookup_task`` does not change what is stored (as with every durable store).
     """
@@ -39,6 +45,7 @@ class MemoryStore(BaseStore):
     def __init__(self) -> None:
         self._tasks: dict[str, TaskType] = {}
         self._heap: list[tuple[datetime, str]] = []
+        self._lent: dict[str, tuple[datetime, str]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ helpers
@@ -50,6 +57,7 @@ class MemoryStore(BaseStore):
             self._rebuild()
 
     def _rebuild(self) -> None:
+        self._lent.clear()
         self._heap = [
             (task.next_run_time, task.id)
             for task in self._tasks.values()
@@ -66,6 +74,13 @@ class MemoryStore(BaseStore):
         while heap and not self._is_live(heap[0]):
             heapq.heappop(heap)
 
+    def _return_lent(self) -> None:
+        """Put back the entries of due tasks that were neither updated nor deleted."""
+        for entry in self._lent.values():
+            if self._is_live(entry):
+                heapq.heappush(self._heap, entry)
+        self._lent.clear()
+
     @staticmethod
     def _stored_copy(task: TaskType) -> TaskType:
         stored = copy.copy(task)
@@ -76,19 +91,20 @@ class MemoryStore(BaseStore):
 
     # ------------------------------------------------------------------ contract
     def get_due_tasks(self, now: datetime) -> list[TaskType]:
-        return self.get_due_batch(now, len(self._heap))
+        return self.get_due_batch(now, sys.maxsize)
 
     def get_due_batch(self, now: datetime, limit: int) -> list[TaskType]:
-        due: list[tuple[datetime, str]] = []
+        due: list[TaskType] = []
         with self._lock:
-            heap = self._heap
+            self._return_lent()
+            heap, lent, tasks = self._heap, self._lent, self._tasks
             while heap and heap[0][0] <= now and len(due) < limit:
                 entry = heapq.heappop(heap)
-                if self._is_live(entry) and (not due or due[-1] != entry):
-                    due.append(entry)
-            for entry in due:
-                heapq.heappush(heap, entry)
-            return [copy.copy(self._tasks[task_id]) for _, task_id in due]
+                task = tasks.get(entry[1])
+                if task is not None and task.next_run_time == entry[0] and entry[1] not in lent:
+                    lent[entry[1]] = entry
+                    due.append(copy.copy(task))
+            return due
 
     def lookup_task(self, task_id: str) -> TaskType | None:
         with self._lock:
@@ -99,14 +115,17 @@ class MemoryStore(BaseStore):
         with self._lock:
             if self._tasks.pop(task_id, None) is None:
                 raise TaskLookupError(task_id, self.alias)
+            self._lent.pop(task_id, None)
 
     def remove_all_tasks(self) -> None:
         with self._lock:
             self._tasks.clear()
             self._heap.clear()
+            self._lent.clear()
 
     def get_next_run_time(self) -> datetime | None:
         with self._lock:
+            self._return_lent()
             self._drop_stale_top()
             return self._heap[0][0] if self._heap else None
 
@@ -134,6 +153,7 @@ class MemoryStore(BaseStore):
                 raise TaskLookupError(task.id, self.alias)
             stored = self._stored_copy(task)
             self._tasks[task.id] = stored
+            self._lent.pop(task.id, None)
             self._index(stored)
 
     def shutdown(self) -> None:

@@ -120,6 +120,8 @@ def parse_datetime(value: datetime | date | str, tz: tzinfo, *, what: str) -> da
 def to_utc(value: datetime, tz: tzinfo) -> datetime:
     """``value`` as an aware UTC datetime (a naive value is a wall time in ``tz``). Do this
     before any arithmetic: adding a timedelta to a ``fold=1`` datetime drops the fold."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         return localize(value, tz).first
     return value.astimezone(UTC)
@@ -132,8 +134,17 @@ def format_datetime(value: datetime | None) -> str | None:
 def fixed_offset(instant: datetime, tz: tzinfo) -> datetime:
     """``instant`` as wall time in ``tz`` with the fixed offset in force then."""
     local = instant.astimezone(tz)
+    if tz is UTC:  # the common case, on every fire: already fixed
+        return local.replace(fold=0) if local.fold else local
     offset = local.utcoffset() or _ZERO
-    return local.replace(tzinfo=timezone(offset), fold=0)
+    zone = _FIXED_ZONES.get(offset)
+    if zone is None:
+        zone = _FIXED_ZONES.setdefault(offset, timezone(offset))
+    return local.replace(tzinfo=zone, fold=0)
+
+
+#: One ``timezone`` per offset seen (a few dozen exist), instead of one per fire time.
+_FIXED_ZONES: dict[timedelta, timezone] = {}
 
 
 class WallInstants(NamedTuple):
