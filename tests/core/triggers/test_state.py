@@ -155,3 +155,26 @@ def test_cron_state_holds_the_given_expressions() -> None:
         "end_at": None,
         "jitter": None,
     }
+
+
+def test_equal_states_of_a_shareable_trigger_decode_to_one_instance() -> None:
+    lookup = default_registry().trigger_class
+    state = json.loads(
+        json.dumps(trigger_to_state(IntervalTrigger(hours=1, start_at=utc(2026, 1, 1))))
+    )
+    first = trigger_from_state(state, lookup)
+    again = trigger_from_state(json.loads(json.dumps(state)), lookup)
+    assert first is again
+    assert IntervalTrigger.shareable and not AndTrigger.shareable
+
+
+def test_a_shared_state_never_stands_in_for_an_invalid_lookalike() -> None:
+    """True == 1, yet jitter=True is malformed: the cache must not hand out jitter=1's
+    trigger for it."""
+    lookup = default_registry().trigger_class
+    state = trigger_to_state(IntervalTrigger(hours=1, start_at=utc(2026, 1, 1), jitter=1))
+    assert state is not None
+    trigger_from_state(state, lookup)
+    malformed = {"type": state["type"], "state": {**state["state"], "jitter": True}}
+    with pytest.raises(ValueError, match="jitter"):
+        trigger_from_state(malformed, lookup)

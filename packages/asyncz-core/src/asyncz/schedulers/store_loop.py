@@ -210,12 +210,14 @@ class StoreLoop:
             return self._advance_due()
 
     def _advance_claimed(self) -> PassResult:
-        """Claim a bounded batch under a lease, advance each fire and turn its claim into a
+        """Claim due records under a lease, advance each fire and turn its claim into a
         run lease in one conditional write (batched: one round trip per chunk), hand the
         runs over chunk by chunk. See ``RecordStore.claim_records``.
 
-        A pass never outlives a third of the lease: what it has not committed by then goes
-        back unclaimed, so no lease can end before its fire has started.
+        The first claim of a pass asks for one chunk, so the first runs start after one
+        small round trip; later claims ask for ``claim_batch_size``. A pass never outlives
+        a third of the lease: what it has not committed by then goes back unclaimed, so no
+        lease can end before its fire has started.
         """
         store, scheduler = self.store, self.scheduler
         assert isinstance(store, RecordStore)
@@ -224,13 +226,28 @@ class StoreLoop:
         deadline = time.monotonic() + lease.total_seconds() / 3
         result = PassResult(started_at=now)
         handoff = _Handoff(self, result)
-        records = store.claim_records(now, scheduler.claim_batch_size, owner, now + lease)
-        result.claimed = len(records)
+        limit = min(_Handoff.CHUNK, scheduler.claim_batch_size)
+        while time.monotonic() <= deadline:
+            records = store.claim_records(now, limit, owner, now + lease)
+            result.claimed += len(records)
+            self._commit_claimed(records, now, deadline, handoff)
+            if len(records) < limit:
+                break
+            limit = scheduler.claim_batch_size
+        result.next_wake = store.get_next_run_time()
+        return result
+
+    def _commit_claimed(
+        self, records: list[TaskRecord], now: datetime, deadline: float, handoff: _Handoff
+    ) -> None:
+        store = self.store
+        assert isinstance(store, RecordStore)
+        owner, lease = self.scheduler.identity, self.scheduler.lease_duration
         for start in range(0, len(records), _Handoff.CHUNK):
-            chunk = records[start : start + _Handoff.CHUNK]
             if time.monotonic() > deadline:
                 store.release_leases([(r.id, False) for r in records[start:]], owner)
-                break
+                return
+            chunk = records[start : start + _Handoff.CHUNK]
             planned = [p for p in (self._plan_claimed(r, now) for r in chunk) if p is not None]
             commits = [(record, fire) for record, fire, _ in planned]
             committed = store.commit_claims(commits, owner, datetime.now(UTC) + lease)
@@ -242,8 +259,6 @@ class StoreLoop:
                     continue
                 self._hold(submission.task, submission.finished)
                 handoff.add(submission)
-        result.next_wake = store.get_next_run_time()
-        return result
 
     def _plan_claimed(
         self, record: TaskRecord, now: datetime

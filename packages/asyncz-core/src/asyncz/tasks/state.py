@@ -7,6 +7,7 @@ function is a ``"module:qualname"`` reference and the trigger is ``{"type": alia
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -117,6 +118,25 @@ def trigger_from_state(
             raise ValueError(f"{kind!r} is not a trigger class")
     else:
         cls = trigger_lookup(kind)
+    state = data["state"]
+    if cls.shareable and type(state) is dict:
+        try:
+            # Types are part of the key: 1 == 1.0 == True, yet only some of them are valid.
+            key = tuple((name, type(value), value) for name, value in state.items())
+            return _shared_trigger(cls, key)
+        except TypeError:  # a nested (unhashable) state: decode it afresh
+            pass
+    return _fresh_trigger(cls, state)
+
+
+def _fresh_trigger(cls: type[BaseTrigger], state: Any) -> BaseTrigger:
     trigger = cls.__new__(cls)
-    trigger.__setstate__(data["state"])
+    trigger.__setstate__(state)
     return trigger
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_trigger(cls: type[BaseTrigger], key: tuple[tuple[str, type, Any], ...]) -> BaseTrigger:
+    """One instance per distinct state of a shareable trigger class: a task that fires
+    again and again is decoded each time, its trigger only once."""
+    return _fresh_trigger(cls, {name: value for name, _, value in key})

@@ -44,6 +44,9 @@ class BaseTrigger(ABC):
     __slots__ = ()
 
     alias: ClassVar[str] = ""
+    #: True when instances never change after construction (or ``__setstate__``): then a
+    #: store may hand the same decoded instance to every task whose state is equal.
+    shareable: ClassVar[bool] = False
     jitter: float | None = None
     timezone: tzinfo
 

@@ -26,6 +26,7 @@ class DateTrigger(BaseTrigger):
     """
 
     alias: ClassVar[str] = "date"
+    shareable: ClassVar[bool] = True
     __slots__ = ("run_at", "timezone")
 
     def __init__(

@@ -34,6 +34,7 @@ class IntervalTrigger(BaseTrigger):
     """
 
     alias: ClassVar[str] = "interval"
+    shareable: ClassVar[bool] = True
     __slots__ = ("end_at", "interval", "jitter", "start_at", "timezone")
 
     def __init__(

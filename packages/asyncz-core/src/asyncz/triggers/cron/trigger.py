@@ -55,6 +55,7 @@ class CronTrigger(BaseTrigger):
     """
 
     alias: ClassVar[str] = "cron"
+    shareable: ClassVar[bool] = True
 
     def __init__(
         self,

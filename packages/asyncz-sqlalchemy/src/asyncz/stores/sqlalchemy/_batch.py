@@ -5,9 +5,10 @@ result the single-item statement in ``_leases`` would give run one after the oth
 
 * Commits. A commit keeps the lease owner, so every commit of one id in a batch has the
   same outcome, and the last one's values are what stays. On PostgreSQL the batch is one
-  ``UPDATE ... FROM (VALUES ...) RETURNING id`` over the last commit of each id; elsewhere
-  one owner-guarded UPDATE per item, in order (MySQL/MariaDB have no ``UPDATE ...
-  RETURNING``; SQLite has no round trips to save and cannot name a VALUES list's columns).
+  ``UPDATE ... FROM unnest(<four arrays>) ... RETURNING id`` over the last commit of each
+  id. Elsewhere (MySQL/MariaDB have no ``UPDATE ... RETURNING``) an owner-guarded UPDATE
+  of the whole batch locks what is still held, a SELECT names it, and one executemany
+  writes it. Every statement's text is fixed, so each is compiled once per table.
 * Releases. A release clears the lease or deletes the row, so only the first release of an
   id in a batch can succeed; later ones are False. Where the database has ``RETURNING``
   the deletes are one ``DELETE ... WHERE id IN (...) RETURNING id`` and the clears one such
@@ -19,14 +20,26 @@ The first statement of each transaction is a write, so SQLite takes its write lo
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Connection, Table, cast, column, delete, update, values
-from sqlalchemy.types import LargeBinary
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    LargeBinary,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from asyncz.stores.records import TaskRecord, to_micros
 from asyncz.stores.sqlalchemy import _leases
-from asyncz.stores.sqlalchemy._schema import TaskId
 
 #: Ids per statement: far below every database's bound-parameter limit.
 _CHUNK = 500
@@ -42,51 +55,106 @@ def commit_many(
     until: datetime,
 ) -> list[bool]:
     """``_leases.commit`` for each ``(record, fire_time)``; one result per item, in order."""
-    if connection.dialect.name != "postgresql":
-        return [
-            _leases.commit(connection, tasks, record, owner, fire, until)
-            for record, fire in commits
-        ]
     last = {record.id: (record, fire) for record, fire in commits}  # the last commit wins
-    won: set[str] = set()
     pending = list(last.values())
+    won: set[str] = set()
+    commit_chunk = (
+        _commit_chunk_unnest if connection.dialect.name == "postgresql" else _commit_chunk_each
+    )
     for start in range(0, len(pending), _CHUNK):
-        won.update(_commit_chunk(connection, tasks, pending[start : start + _CHUNK], owner, until))
+        chunk = pending[start : start + _CHUNK]
+        won.update(commit_chunk(connection, tasks, chunk, owner, to_micros(until)))
     return [record.id in won for record, _ in commits]
 
 
-def _commit_chunk(
+def _commit_chunk_unnest(
     connection: Connection,
     tasks: Table,
     commits: list[tuple[TaskRecord, datetime]],
     owner: str,
-    until: datetime,
+    until: int,
 ) -> set[str]:
-    source = values(
-        column("id", TaskId()),
-        column("payload", LargeBinary()),
-        column("next_run_time", BigInteger()),
-        column("fire_time", BigInteger()),
-        name="batch",
-    ).data(
-        [
-            (record.id, record.payload, record.run_at_micros, to_micros(fire))
-            for record, fire in commits
-        ]
+    """One statement whose text never changes (four array parameters), so SQLAlchemy
+    compiles it once per table instead of rendering a VALUES list per batch."""
+    parameters = {
+        "batch_ids": [record.id for record, _ in commits],
+        "batch_payloads": [record.payload for record, _ in commits],
+        "batch_runs": [record.run_at_micros for record, _ in commits],
+        "batch_fires": [to_micros(fire) for _, fire in commits],
+        "batch_owner": owner,
+        "batch_until": until,
+    }
+    return set(connection.execute(_unnest_commit(tasks), parameters).scalars())
+
+
+@functools.cache
+def _unnest_commit(tasks: Table) -> Update:
+    batch = (
+        func.unnest(
+            bindparam("batch_ids", type_=ARRAY(Text)),
+            bindparam("batch_payloads", type_=ARRAY(LargeBinary)),
+            bindparam("batch_runs", type_=ARRAY(BigInteger)),
+            bindparam("batch_fires", type_=ARRAY(BigInteger)),
+        )
+        .table_valued("id", "payload", "next_run_time", "fire_time")
+        .render_derived(name="batch")
     )
-    statement = (
+    return (
         update(tasks)
-        .where(tasks.c.id == source.c.id, tasks.c.lease_owner == owner)
+        .where(
+            tasks.c.id == batch.c.id.collate("C"),  # the id column's collation
+            tasks.c.lease_owner == bindparam("batch_owner"),
+        )
         .values(
-            payload=source.c.payload,
-            # A column of NULLs only (every task paused) would otherwise be typed text.
-            next_run_time=cast(source.c.next_run_time, BigInteger),
-            lease_fire_time=source.c.fire_time,
-            lease_until=to_micros(until),
+            payload=batch.c.payload,
+            next_run_time=batch.c.next_run_time,
+            lease_fire_time=batch.c.fire_time,
+            lease_until=bindparam("batch_until", type_=BigInteger()),
         )
         .returning(tasks.c.id)
     )
-    return set(connection.execute(statement).scalars())
+
+
+def _commit_chunk_each(
+    connection: Connection,
+    tasks: Table,
+    commits: list[tuple[TaskRecord, datetime]],
+    owner: str,
+    until: int,
+) -> set[str]:
+    """Without ``UPDATE ... FROM``: extend the leases still held (a write, so SQLite takes
+    its write lock and MariaDB locks the rows), read which those are, then one executemany
+    of a fixed statement over them."""
+    ids = [record.id for record, _ in commits]
+    mine = (tasks.c.id.in_(ids), tasks.c.lease_owner == owner)
+    connection.execute(update(tasks).where(*mine).values(lease_until=until))
+    held = set(connection.execute(select(tasks.c.id).where(*mine)).scalars())
+    rows = [
+        {
+            "batch_id": record.id,
+            "batch_payload": record.payload,
+            "batch_run": record.run_at_micros,
+            "batch_fire": to_micros(fire),
+        }
+        for record, fire in commits
+        if record.id in held
+    ]
+    if rows:
+        connection.execute(_each_commit(tasks), rows)
+    return held
+
+
+@functools.cache
+def _each_commit(tasks: Table) -> Update:
+    return (
+        update(tasks)
+        .where(tasks.c.id == bindparam("batch_id"))
+        .values(
+            payload=bindparam("batch_payload"),
+            next_run_time=bindparam("batch_run"),
+            lease_fire_time=bindparam("batch_fire"),
+        )
+    )
 
 
 def release_many(

@@ -7,12 +7,13 @@ is live while ``lease_until >= now``. Every statement re-checks the lease in its
 clause, so two schedulers never both take one row, whatever the isolation level.
 
 A claim is one transaction: lease the rows whose runner died (run lease ended), then the
-due rows earliest first, stamping a fresh token, and read back the rows carrying that token.
-PostgreSQL and SQLite do each lease as one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)``
-(the subquery ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so claimers pass each other instead
-of queueing; SQLite takes its write lock with the first statement). MySQL/MariaDB cannot
-update a table filtered by a subquery on itself: there the candidates are selected ``FOR
-UPDATE SKIP LOCKED`` (MySQL 8.0+, MariaDB 10.6+) and updated by id.
+due rows earliest first, stamping a fresh token. PostgreSQL and SQLite (3.35+) do each
+lease as one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING *`` (the subquery
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so claimers pass each other instead of queueing;
+SQLite takes its write lock with the first statement). MySQL/MariaDB cannot update a table
+filtered by a subquery on itself and have no ``UPDATE ... RETURNING``: there the candidates
+are selected ``FOR UPDATE SKIP LOCKED`` (MySQL 8.0+, MariaDB 10.6+), updated by id, and the
+rows carrying the token read back by id.
 """
 
 from __future__ import annotations
@@ -38,38 +39,48 @@ def claim(
     connection: Connection, tasks: Table, now: datetime, limit: int, owner: str, until: datetime
 ) -> list[Row[Any]]:
     """Lease up to ``limit`` claimable rows to ``owner``; returns the rows it won."""
-    at, token = to_micros(now), uuid.uuid4().hex
-    stamp = {"lease_owner": owner, "lease_until": to_micros(until), "lease_token": token}
+    at = to_micros(now)
+    stamp = {"lease_owner": owner, "lease_until": to_micros(until), "lease_token": uuid.uuid4().hex}
     ended = (
         select(tasks.c.id)
         .where(tasks.c.lease_fire_time.is_not(None), tasks.c.lease_until < at)
         .limit(limit)
     )
     won = _lease(connection, tasks, ended, at, stamp)
-    if won < limit:
+    if len(won) < limit:
         due = (
             select(tasks.c.id)
             .where(tasks.c.next_run_time <= at, _free(tasks, at))
             .order_by(tasks.c.next_run_time, tasks.c.id)
-            .limit(limit - won)
+            .limit(limit - len(won))
         )
-        _lease(connection, tasks, due, at, stamp)
-    return list(connection.execute(select(tasks).where(tasks.c.lease_token == token)).all())
+        won += _lease(connection, tasks, due, at, stamp)
+    return won
 
 
 def _lease(
     connection: Connection, tasks: Table, candidates: Select[Any], at: int, stamp: dict[str, Any]
-) -> int:
+) -> list[Row[Any]]:
+    """Stamp the free rows among ``candidates``; the stamped rows. With ``UPDATE ...
+    RETURNING`` one statement; elsewhere the candidates' ids, an update, and a read of
+    those ids (never a scan for the token: it has no index)."""
     candidates = candidates.with_for_update(skip_locked=True)
-    if connection.dialect.name in _SELECT_THEN_UPDATE:
+    dialect = connection.dialect
+    if dialect.name in _SELECT_THEN_UPDATE or not dialect.update_returning:
         ids = list(connection.execute(candidates).scalars())
         if not ids:
-            return 0
-        chosen: Any = tasks.c.id.in_(ids)
-    else:
-        chosen = tasks.c.id.in_(candidates.scalar_subquery())
-    statement = update(tasks).where(chosen, _free(tasks, at)).values(stamp)
-    return int(connection.execute(statement).rowcount)
+            return []
+        chosen = tasks.c.id.in_(ids)
+        connection.execute(update(tasks).where(chosen, _free(tasks, at)).values(stamp))
+        stamped = select(tasks).where(chosen, tasks.c.lease_token == stamp["lease_token"])
+        return list(connection.execute(stamped).all())
+    statement = (
+        update(tasks)
+        .where(tasks.c.id.in_(candidates.scalar_subquery()), _free(tasks, at))
+        .values(stamp)
+        .returning(*tasks.c)
+    )
+    return list(connection.execute(statement).all())
 
 
 def commit(
