@@ -43,7 +43,10 @@ class Row:
 
 def metric_rows(due_ns: Sequence[int], backend: str) -> list[tuple[str, str, str, bool]]:
     """(key, label, unit, higher is better) in table order."""
-    rows = [("add.rate", "add", "tasks/s", True)]
+    rows = [
+        ("add.rate", "add, one by one", "tasks/s", True),
+        ("add.batched_rate", "add, batch() of 100", "tasks/s", True),
+    ]
     for n in sorted(due_ns):
         rows.append((f"due.get_due_tasks@{n}", f"get_due_tasks @{n:,}", "ms", False))
         rows.append((f"due.next_run_time@{n}", f"get_next_run_time @{n:,}", "ms", False))
@@ -90,7 +93,7 @@ def build_rows(
 def check_target(row: Row, results: Results, due_ns: Sequence[int]) -> None:
     ours = row.values.get("ours")
     limit: float | None = None
-    if row.key in {"add.rate", "dispatch.rate"}:
+    if row.key in {"add.rate", "add.batched_rate", "dispatch.rate"}:
         peers = [v for p, v in row.values.items() if p != "ours" and v is not None]
         if not peers:
             return

@@ -20,6 +20,7 @@ Rules every case follows, whatever the project:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -27,6 +28,7 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,6 +83,11 @@ class Bench(ABC):
     def add_interval(self, task_id: str | None) -> None:
         """Through the scheduler API: ``bench_jobs.tick`` every hour (``None``: default id)."""
 
+    def batch(self) -> AbstractContextManager[None]:
+        """A block whose adds the project may write together (see ``Adapter.batches_adds``);
+        by default a plain block."""
+        return contextlib.nullcontext()
+
     @abstractmethod
     def add_direct(self) -> None:
         """Build an hourly ``bench_jobs.tick`` task as ``add_task`` would (its own trigger,
@@ -118,6 +125,9 @@ class Bench(ABC):
 class Adapter(ABC):
     project: str
     version: str
+    #: True when the project can write a block of adds together (``Bench.batch``); the
+    #: add case then also measures adds in such blocks.
+    batches_adds: bool = False
 
     @abstractmethod
     def unsupported(self, backend: str) -> str | None:

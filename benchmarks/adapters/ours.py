@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,6 +87,9 @@ class OurBench(Bench):
 
     def wakeup(self) -> None:
         self.scheduler.wakeup()
+
+    def batch(self) -> AbstractContextManager[None]:
+        return self.scheduler.batch()
 
     def add_interval(self, task_id: str | None) -> None:
         self.scheduler.add_task(self.tick, "interval", id=task_id, hours=1)
@@ -176,6 +180,7 @@ class OurBench(Bench):
 
 class OurAdapter(Adapter):
     project = "ours"
+    batches_adds = True
     version = importlib.metadata.version("asyncz-core")
 
     def unsupported(self, backend: str) -> str | None:

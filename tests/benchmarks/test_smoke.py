@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_ROWS = [
     "add.rate",
+    "add.batched_rate",
     "due.get_due_tasks@200",
     "due.next_run_time@200",
     "due.get_due_tasks@1000",
@@ -60,7 +61,8 @@ def test_smoke_run_of_our_memory_store(tmp_path: Path) -> None:
 
     table = done.stdout
     for label in (
-        "add",
+        "add, one by one",
+        "add, batch() of 100",
         "get_due_tasks @1,000",
         "dispatch: first start",
         "latency p99",

@@ -8,9 +8,11 @@ It wires stores, executors and listeners together; the work lives elsewhere:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import uuid4
@@ -46,6 +48,11 @@ from asyncz.tasks.task import Task
 from asyncz.triggers.base import BaseTrigger
 
 _UNSET: Any = object()
+
+#: The ``batch()`` block open in this context: its scheduler and the tasks it queued.
+_OPEN_BATCH: ContextVar[tuple[AsyncIOScheduler, list[tuple[Task, bool]]] | None] = ContextVar(
+    "asyncz_open_batch", default=None
+)
 
 _OPTIONS = {
     "stores",
@@ -388,6 +395,37 @@ class AsyncIOScheduler:
             )
         return self._submit_task(task, replace_existing=template.submitted)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Add many tasks with one store write instead of one per task::
+
+            with scheduler.batch():
+                for user in users:
+                    scheduler.add_task(send_digest, "cron", hour=8, args=[user.id])
+
+        Inside the block ``add_task`` returns at once and queues the task; when the block
+        ends, each store gets the tasks meant for it in one ``add_tasks`` call (one round
+        trip, all or none, on the built-in stores) and ``ConflictIdError`` surfaces there.
+        An exception inside the block discards the queued tasks. Tasks with
+        ``replace_existing=True`` are written one by one at the end. Nested blocks join the
+        outer one; on a stopped scheduler tasks wait for ``start()`` as always.
+        """
+        open_batch = _OPEN_BATCH.get()
+        if open_batch is not None and open_batch[0] is self:
+            yield
+            return
+        queued: list[tuple[Task, bool]] = []
+        token = _OPEN_BATCH.set((self, queued))
+        try:
+            yield
+        except BaseException:
+            for task, _ in queued:
+                task.submitted = False
+            raise
+        finally:
+            _OPEN_BATCH.reset(token)
+        self._write_new_tasks(queued)
+
     def _submit_task(self, task: Task, replace_existing: bool) -> Task:
         if task.submitted:
             raise ValueError(f"Task {task.id!r} was already added to a scheduler")
@@ -398,9 +436,31 @@ class AsyncIOScheduler:
                 self._pending.append((task, replace_existing))
                 task.submitted = True
                 return task
-        self._write_new_task(task, replace_existing)
+        open_batch = _OPEN_BATCH.get()
+        if open_batch is not None and open_batch[0] is self:
+            open_batch[1].append((task, replace_existing))
+        else:
+            self._write_new_task(task, replace_existing)
         task.submitted = True
         return task
+
+    def _write_new_tasks(self, queued: list[tuple[Task, bool]]) -> None:
+        """A batch's tasks: per store one ``add_tasks`` for those that must not replace
+        anything, then the replacing ones one by one."""
+        by_store: dict[str, list[Task]] = {}
+        for task, replace_existing in queued:
+            if not replace_existing:
+                by_store.setdefault(task.store_alias or "default", []).append(task)
+        for alias, tasks in by_store.items():
+            store_loop = self.store_loop(alias)
+            store_loop.call(store_loop.store.add_tasks, tasks)
+            if self.listeners.wants(ev.TASK_ADDED):
+                for task in tasks:
+                    self.dispatch(TaskEvent(ev.TASK_ADDED, alias, task.id, alias))
+            store_loop.wake()
+        for task, replace_existing in queued:
+            if replace_existing:
+                self._write_new_task(task, replace_existing)
 
     def _write_new_task(self, task: Task, replace_existing: bool) -> None:
         alias = task.store_alias or "default"

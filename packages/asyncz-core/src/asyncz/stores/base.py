@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -81,6 +81,14 @@ class BaseStore(ABC):
         override this (the default asks for everything and keeps the first ``limit``)."""
         return self.get_due_tasks(now)[:limit]
 
+    def add_tasks(self, tasks: Sequence[TaskType]) -> None:
+        """Store several new tasks, as ``add_task`` would one after the other; raises
+        ``ConflictIdError`` for the first id that is taken (or repeated). Stores that can
+        write them in one round trip override this and then add all of them or none; the
+        default adds them one by one, so the tasks before a conflict stay added."""
+        for task in tasks:
+            self.add_task(task)
+
     def subscribe_changes(self, callback: Callable[[], None]) -> Callable[[], None] | None:
         """Optional push signal: call ``callback`` (from any thread, cheaply) soon after the
         store's data changes, e.g. a task written by another process; return a function that
@@ -126,3 +134,13 @@ class BaseStore(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} alias={self.alias!r}>"
+
+
+def first_repeated(ids: Iterable[str]) -> str | None:
+    """The first id that occurs a second time, or ``None``."""
+    seen: set[str] = set()
+    for task_id in ids:
+        if task_id in seen:
+            return task_id
+        seen.add(task_id)
+    return None

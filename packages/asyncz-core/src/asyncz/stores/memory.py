@@ -6,11 +6,12 @@ import copy
 import heapq
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from asyncz.exceptions import ConflictIdError, TaskLookupError
-from asyncz.stores.base import BaseStore
+from asyncz.stores.base import BaseStore, first_repeated
 
 if TYPE_CHECKING:
     from asyncz.tasks.types import TaskType
@@ -146,6 +147,20 @@ class MemoryStore(BaseStore):
             stored = self._stored_copy(task)
             self._tasks[task.id] = stored
             self._index(stored)
+
+    def add_tasks(self, tasks: Sequence[TaskType]) -> None:
+        """All or none."""
+        repeated = first_repeated(task.id for task in tasks)
+        if repeated is not None:
+            raise ConflictIdError(repeated, self.alias)
+        with self._lock:
+            taken = next((task.id for task in tasks if task.id in self._tasks), None)
+            if taken is not None:
+                raise ConflictIdError(taken, self.alias)
+            for task in tasks:
+                stored = self._stored_copy(task)
+                self._tasks[task.id] = stored
+                self._index(stored)
 
     def update_task(self, task: TaskType) -> None:
         with self._lock:

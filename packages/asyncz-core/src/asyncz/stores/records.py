@@ -9,15 +9,15 @@ record it cannot read: logged with its id and reason, moved out of the due index
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from asyncz.exceptions import TaskDecodeError, TaskLookupError
+from asyncz.exceptions import ConflictIdError, TaskDecodeError, TaskLookupError
 from asyncz.serialization import TaskCodec, build_codec
 from asyncz.serialization.serializers import Serializer
-from asyncz.stores.base import BaseStore
+from asyncz.stores.base import BaseStore, first_repeated
 from asyncz.tasks.state import task_from_state, task_to_state
 
 if TYPE_CHECKING:
@@ -153,6 +153,14 @@ class RecordStore(BaseStore):
     @abstractmethod
     def restore_record(self, record: TaskRecord) -> None:
         """Move a quarantined record back among the live ones, with ``record``'s index."""
+
+    def insert_records(self, records: Sequence[TaskRecord]) -> None:
+        """``insert_record`` for several records with distinct ids; ``ConflictIdError`` for
+        the first id that exists (live or quarantined). Backends override it to write them
+        in one round trip, all or none; the default inserts one by one (those before a
+        conflict stay)."""
+        for record in records:
+            self.insert_record(record)
 
     # ----------------------------------------------------------------- claims (optional)
     # A lease is three index fields kept beside each record: owner, until (UTC) and
@@ -318,6 +326,12 @@ class RecordStore(BaseStore):
 
     def add_task(self, task: TaskType) -> None:
         self.insert_record(self.encode_task(task))
+
+    def add_tasks(self, tasks: Sequence[TaskType]) -> None:
+        repeated = first_repeated(task.id for task in tasks)
+        if repeated is not None:
+            raise ConflictIdError(repeated, self.alias)
+        self.insert_records([self.encode_task(task) for task in tasks])
 
     def update_task(self, task: TaskType) -> None:
         self.replace_record(self.encode_task(task))

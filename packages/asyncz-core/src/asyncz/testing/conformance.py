@@ -145,6 +145,29 @@ class StoreConformance:
         found = store.lookup_task("t1")
         assert found is not None and tuple(found.args) == ("original",)
 
+    def test_add_tasks_adds_every_one(self, store: BaseStore) -> None:
+        tasks = [make_task(f"b{i}", at(i) if i % 3 else None) for i in range(7)]
+        store.add_tasks(tasks)
+        store.add_tasks([])
+        assert sorted(t.id for t in store.get_all_tasks()) == sorted(t.id for t in tasks)
+        assert store.get_next_run_time() == at(1)
+        assert [t.id for t in store.get_due_tasks(at(2))] == ["b1", "b2"]
+
+    def test_add_tasks_stops_at_a_taken_or_repeated_id(self, store: BaseStore) -> None:
+        """Nothing after the conflict is added (stores that batch add nothing at all), and
+        the task holding the id is untouched."""
+        store.add_task(make_task("taken", at(1), args=("original",)))
+        batch = [make_task("before", at(2)), make_task("taken", at(3)), make_task("after", at(4))]
+        with pytest.raises(ConflictIdError):
+            store.add_tasks(batch)
+        assert store.lookup_task("after") is None
+        found = store.lookup_task("taken")
+        assert found is not None and tuple(found.args) == ("original",)
+        with pytest.raises(ConflictIdError):
+            store.add_tasks([make_task("twice", at(5)), make_task("twice", at(6))])
+        twice = store.lookup_task("twice")
+        assert twice is None or twice.next_run_time == at(5)
+
     def test_update_replaces_fields_and_index(self, store: BaseStore) -> None:
         store.add_task(make_task("t1", at(100)))
         store.update_task(make_task("t1", at(1), args=("new",)))
@@ -360,6 +383,16 @@ class StoreConformance:
         # Out of the due index: the scheduler does not wake up for it again.
         assert store.get_next_run_time() == at(1)
         assert [t.id for t in store.get_all_tasks()] == ["good"]
+
+    @_needs("records")
+    def test_a_quarantined_id_is_taken_for_add_tasks(self, harness: StoreHarness) -> None:
+        store = self._record_store(harness.open())
+        store.add_task(make_task("bad", at(1)))
+        store.quarantine_record("bad", "set aside by the test")
+        with pytest.raises(ConflictIdError):
+            store.add_tasks([make_task("bad", at(2)), make_task("after", at(3))])
+        assert store.lookup_task("after") is None
+        assert [q.record.id for q in store.quarantined_records()] == ["bad"]
 
     @_needs("records")
     def test_swapped_record_is_rejected(self, harness: StoreHarness) -> None:

@@ -82,6 +82,27 @@ notify('insert')
 return 1
 """)
 
+#: ARGV: id, payload, score, repeated per record (distinct ids). All or none: answers the
+#: first id that is live or quarantined (nothing written), or 0 when every record was added.
+INSERT_MANY = _script("""
+for i = 1, #ARGV, 3 do
+  local id = ARGV[i]
+  if redis.call('HEXISTS', KEYS[1], id) == 1 or redis.call('HEXISTS', KEYS[3], id) == 1 then
+    return id
+  end
+end
+for i = 1, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then
+    redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i])
+  end
+end
+if #ARGV > 0 then
+  notify('insert')
+end
+return 0
+""")
+
 #: ARGV: id, payload, score ("" = paused). Fails if the id is not live. A lease stays.
 REPLACE = _script("""
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then

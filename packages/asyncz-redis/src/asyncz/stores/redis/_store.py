@@ -23,7 +23,7 @@ server's: the hosts' clocks must agree to well within the lease duration.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
@@ -122,6 +122,7 @@ class RedisStore(RecordStore):
         self.server = describe_server(self._client)
         register = self._client.register_script
         self._insert = register(_scripts.INSERT)
+        self._insert_many = register(_scripts.INSERT_MANY)
         self._replace = register(_scripts.REPLACE)
         self._remove = register(_scripts.REMOVE)
         self._quarantine_script = register(_scripts.QUARANTINE)
@@ -188,6 +189,17 @@ class RedisStore(RecordStore):
     def insert_record(self, record: TaskRecord) -> None:
         if not self._insert(self._keys, [record.id, record.payload, _score(record)]):
             raise ConflictIdError(record.id, self.alias)
+
+    @_speaks_to_server
+    def insert_records(self, records: Sequence[TaskRecord]) -> None:
+        """One script call: all or none. Batches over ``_INSERT_CHUNK`` records are written
+        in such chunks (a script blocks the server while it runs), each all or none."""
+        for start in range(0, len(records), _INSERT_CHUNK):
+            chunk = records[start : start + _INSERT_CHUNK]
+            arguments = [value for r in chunk for value in (r.id, r.payload, _score(r))]
+            taken = self._insert_many(self._keys, arguments)
+            if taken:
+                raise ConflictIdError(taken.decode(), self.alias)
 
     @_speaks_to_server
     def replace_record(self, record: TaskRecord) -> None:
@@ -370,6 +382,10 @@ def _key_layout(tasks_key: str, run_times_key: str) -> list[str]:
             "derives from tasks_key (.quarantine, .quarantine_reasons, .leases, .run_leases)."
         )
     return keys
+
+
+#: Records per insert script.
+_INSERT_CHUNK = 5000
 
 
 def _score(record: TaskRecord) -> str:

@@ -23,7 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -62,6 +62,8 @@ from asyncz.stores.sqlalchemy._schema import MAX_ID_LENGTH, MAX_TABLENAME_LENGTH
 
 #: How often a transaction the database rolled back for a concurrent one is run again.
 _CONFLICT_RETRIES = 5
+#: Ids per ``IN (...)`` list: far below every database's bound-parameter limit.
+_IN_CHUNK = 500
 
 T = TypeVar("T")
 
@@ -248,6 +250,40 @@ class SQLAlchemyStore(RecordStore):
             self._run(work)
         except IntegrityError:
             raise ConflictIdError(record.id, self.alias) from None
+
+    def insert_records(self, records: Sequence[TaskRecord]) -> None:
+        """One transaction (a multi-row INSERT, one quarantine query per 500 ids): all or
+        none."""
+        ids = [record.id for record in records]
+        for task_id in ids:
+            _check_id(task_id)
+        if not records:
+            return
+        rows = [self._values(record) for record in records]
+
+        def work(connection: Connection) -> None:
+            connection.execute(insert(self.tasks), rows)
+            self._announce(connection, "insert")
+            held = self._first_of(connection, self.quarantine, ids)
+            if held is not None:
+                raise ConflictIdError(held, self.alias)
+
+        try:
+            self._run(work)
+        except IntegrityError:
+            taken = self._run(lambda connection: self._first_of(connection, self.tasks, ids))
+            raise ConflictIdError(taken or ids[0], self.alias) from None
+
+    @staticmethod
+    def _first_of(connection: Connection, table: Any, ids: list[str]) -> str | None:
+        """The first of ``ids`` (in their order) that ``table`` holds."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            found.update(
+                connection.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars()
+            )
+        return next((task_id for task_id in ids if task_id in found), None)
 
     def replace_record(self, record: TaskRecord) -> None:
         if not _valid_id(record.id):
