@@ -89,6 +89,9 @@ class PluginRegistry:
 
     def lookup(self, kind: str, alias: str) -> type[Any]:
         """The class registered under ``alias``; loads that alias's entry point on a miss."""
+        found = self._classes[kind].get(alias)  # a dict read needs no lock: asked per add
+        if found is not None:
+            return found
         with self._lock:
             found = self._classes[kind].get(alias)
             if found is not None:

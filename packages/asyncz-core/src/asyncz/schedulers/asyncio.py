@@ -473,7 +473,8 @@ class AsyncIOScheduler:
                 raise
             store_loop.call(store_loop.store.update_task, task)
             code = ev.TASK_MODIFIED
-        self.dispatch(TaskEvent(code, alias, task.id, alias))
+        if self.listeners.wants(code):
+            self.dispatch(TaskEvent(code, alias, task.id, alias))
         store_loop.wake()
 
     def _flush_pending(self) -> None:

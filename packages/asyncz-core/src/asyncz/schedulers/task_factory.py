@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import weakref
@@ -12,7 +11,9 @@ from typing import Any
 from asyncz.plugins.registry import PluginRegistry
 from asyncz.triggers.base import BaseTrigger
 
-_signatures: weakref.WeakKeyDictionary[Any, inspect.Signature | None] = weakref.WeakKeyDictionary()
+_signatures: weakref.WeakKeyDictionary[Any, tuple[inspect.Signature | None, bool]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def create_trigger(
@@ -52,14 +53,12 @@ def _accepts_timezone(cls: type[BaseTrigger]) -> bool:
 def check_arguments(fn: Callable[..., Any], args: Any, kwargs: Any, task_name: str | None) -> None:
     """Fail early when ``fn`` cannot be called with ``args``/``kwargs``."""
     try:
-        signature = _signatures[fn]
+        signature, takes_no_arguments = _signatures[fn]
     except KeyError:
-        signature = _signature(fn)
-        with contextlib.suppress(TypeError):  # not weak-referenceable: no caching
-            _signatures[fn] = signature
-    except TypeError:
-        signature = _signature(fn)
-    if signature is None:
+        signature, takes_no_arguments = _signatures[fn] = _describe(fn)
+    except TypeError:  # not weak-referenceable: no caching
+        signature, takes_no_arguments = _describe(fn)
+    if signature is None or (takes_no_arguments and not args and not kwargs):
         return
     try:
         signature.bind(*args, **kwargs)
@@ -68,6 +67,19 @@ def check_arguments(fn: Callable[..., Any], args: Any, kwargs: Any, task_name: s
         raise TypeError(
             f"Task {task_name or name!r}: the arguments do not fit {name}{signature}: {exc}"
         ) from None
+
+
+def _describe(fn: Callable[..., Any]) -> tuple[inspect.Signature | None, bool]:
+    """``fn``'s signature (``None`` when it has none) and whether it accepts a call
+    without arguments (the common case, then checked without binding)."""
+    signature = _signature(fn)
+    if signature is None:
+        return None, True
+    try:
+        signature.bind()
+    except TypeError:
+        return signature, False
+    return signature, True
 
 
 def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:

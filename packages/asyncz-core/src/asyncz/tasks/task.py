@@ -75,7 +75,7 @@ class Task(TaskType):
             raise TypeError(
                 f"Task function must be callable or a 'module:function' string, got {fn!r}"
             )
-        if args is not None and isinstance(args, str | bytes):
+        if args is not None and isinstance(args, (str, bytes)):
             raise TypeError("args must be a sequence of arguments, not a string")
         if kwargs is not None and not isinstance(kwargs, Mapping):
             raise TypeError("kwargs must be a mapping")
@@ -217,7 +217,7 @@ def _check_grace(value: float | timedelta | None) -> float | None:
         return None
     if isinstance(value, timedelta):
         value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(
             f"mistrigger_grace_time must be a positive number of seconds or None, got {value!r}"
         )

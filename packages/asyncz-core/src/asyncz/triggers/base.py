@@ -90,7 +90,7 @@ def check_jitter(jitter: float | None) -> float | None:
     """``jitter`` as a number of seconds >= 0 (``None`` or 0 means no jitter)."""
     if jitter is None:
         return None
-    if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not jitter >= 0:
+    if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not jitter >= 0:
         raise ValueError(f"jitter must be a number of seconds >= 0 or None, got {jitter!r}")
     return jitter or None
 

@@ -52,7 +52,9 @@ class IntervalTrigger(BaseTrigger):
         parts = {"weeks": weeks, "days": days, "hours": hours, "minutes": minutes}
         parts["seconds"] = seconds
         for name, value in parts.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if type(value) is int:  # the common case (and every default): nothing to check
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"IntervalTrigger {name} must be a number, got {value!r}")
             if not math.isfinite(value):
                 raise ValueError(f"IntervalTrigger {name} must be finite, got {value!r}")
