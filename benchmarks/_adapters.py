@@ -45,6 +45,7 @@ def run_adapter(
         "call_budget": mode.call_budget,
         "add_budget": mode.add_budget,
         "due_skip_seconds": mode.due_skip_seconds,
+        "dispatch_budget": mode.dispatch_budget,
     }
     with open(f"{stem}.settings.json", "w") as handle:
         json.dump(settings, handle)

@@ -20,6 +20,7 @@ class Mode:
     add_budget: float
     due_skip_seconds: float | None
     timeout: float
+    dispatch_budget: float | None = None
 
 
 MODES = {
@@ -39,7 +40,20 @@ MODES = {
         3600,
     ),
     "quick": Mode(
-        "quick", 1, 1_000, (1_000, 10_000, 100_000), 2_000, 100, 2.0, 5_000, 5, 0.3, 10.0, 1.0, 900
+        "quick",
+        1,
+        500,
+        (1_000, 10_000, 100_000),
+        1_000,
+        60,
+        1.2,
+        5_000,
+        5,
+        0.1,
+        4.0,
+        0.5,
+        900,
+        dispatch_budget=5.0,
     ),
     "smoke": Mode("smoke", 1, 200, (200, 1_000), 200, 20, 0.5, 2_000, 1, 0.0, 10.0, None, 120),
 }

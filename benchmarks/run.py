@@ -44,7 +44,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     size.add_argument(
         "--quick",
         action="store_true",
-        help="one repeat, smaller N (5-6 minutes on 2 shared cores; Mongo is half of it)",
+        help="one repeat, smaller N, budgets per case (about 3 minutes on 2 cores)",
     )
     size.add_argument(
         "--smoke",

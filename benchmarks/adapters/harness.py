@@ -59,9 +59,13 @@ class Settings:
     min_calls: int
     call_budget: float
     add_budget: float
-    #: Skip the next due size when a call took longer than this, or populating it would
+    #: Skip the next due size when a call there would take longer than this (the slowest
+    #: call so far, scaled with N), or populating it would take over 40 times this
     #: (None: never skip).
     due_skip_seconds: float | None
+    #: Stop waiting for a dispatch after this many seconds and report the rate over the
+    #: tasks that ran (None: wait until all ran).
+    dispatch_budget: float | None = None
 
 
 class Bench(ABC):

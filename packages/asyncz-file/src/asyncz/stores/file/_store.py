@@ -28,6 +28,7 @@ import logging
 import os
 import shutil
 import urllib.parse
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -155,11 +156,17 @@ class FileStore(RecordStore):
 
     # ----------------------------------------------------------------- writes
     def insert_record(self, record: TaskRecord) -> None:
-        live = self._layout.live(record.id)
+        self.insert_records([record])
+
+    def insert_records(self, records: Sequence[TaskRecord]) -> None:
+        """Under one exclusive lock every id is checked before anything is written (all or
+        none), then one journal append and one directory fsync serve the whole batch."""
         with self._files.writing() as dir_fd:
-            if os.path.lexists(live) or os.path.lexists(self._layout.quarantined(record.id)):
-                raise ConflictIdError(record.id, self.alias)
-            self._link_new(record, live)
+            for record in records:
+                taken = self._layout.live(record.id), self._layout.quarantined(record.id)
+                if any(os.path.lexists(path) for path in taken):
+                    raise ConflictIdError(record.id, self.alias)
+            self._link_new(records)
             os.fsync(dir_fd)
 
     def replace_record(self, record: TaskRecord) -> None:
@@ -200,25 +207,33 @@ class FileStore(RecordStore):
         write_temp_file(temp, data, self._files.file_mode)
         return temp
 
-    def _link_new(self, record: TaskRecord, live: str) -> None:
-        """Write ``record`` under the name ``live``, which must not exist (exclusive lock
-        held): index entry first, then the name, so a crash never hides the file."""
-        temp = self._write_temp(record)
+    def _link_new(self, records: Sequence[TaskRecord]) -> None:
+        """Write ``records`` under their live names, which must not exist (exclusive lock
+        held): index entries first, then the names, so a crash never hides a file."""
+        temps: list[str] = []
         try:
-            self._files.journal.append([Entry(SET, record.id, record.run_at_micros)])
-            try:
-                os.link(temp, live)
-            except FileExistsError:
-                # Only a process ignoring the lock gets here: index what is really on disk.
-                self._files.correct_entries([record.id])
-                raise ConflictIdError(record.id, self.alias) from None
-            except OSError as exc:
-                if exc.errno not in _NO_LINK:
-                    raise
-                os.rename(temp, live)
+            for record in records:
+                temps.append(self._write_temp(record))
+            self._files.journal.append([Entry(SET, r.id, r.run_at_micros) for r in records])
+            for record, temp in zip(records, temps, strict=True):
+                self._link(record.id, temp)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
+            for temp in temps:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+
+    def _link(self, task_id: str, temp: str) -> None:
+        live = self._layout.live(task_id)
+        try:
+            os.link(temp, live)
+        except FileExistsError:
+            # Only a process ignoring the lock gets here: index what is really on disk.
+            self._files.correct_entries([task_id])
+            raise ConflictIdError(task_id, self.alias) from None
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
+            os.rename(temp, live)
 
     # ----------------------------------------------------------------- reads
     def fetch_record(self, task_id: str) -> TaskRecord | None:
@@ -322,7 +337,7 @@ class FileStore(RecordStore):
         with self._files.writing() as dir_fd:
             if os.path.lexists(live):
                 raise ConflictIdError(record.id, self.alias)
-            self._link_new(record, live)
+            self._link_new([record])
             # The record's bytes are live again: the quarantined copy is no longer needed.
             for path in (self._layout.quarantined(record.id), self._layout.reason(record.id)):
                 with contextlib.suppress(FileNotFoundError):
