@@ -7,6 +7,7 @@ entry points as everybody else's; the registry knows no backend by name.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
@@ -118,19 +119,36 @@ class PluginRegistry:
                 return ep.dist.name, ep.dist.version
         return None
 
+    def preload(self, kind: str) -> None:
+        """Load every installed plugin of ``kind`` now, so that no later lookup of one pays
+        for scanning the installed distributions (milliseconds). A scheduler preloads
+        triggers when it starts: reading any stored task needs its trigger's class. A
+        plugin that fails to load is skipped here; looking it up raises its error."""
+        if not self.autoload:
+            return
+        with self._lock:
+            for ep in metadata.entry_points(group=KINDS[kind].group):
+                if ep.name not in self._classes[kind]:
+                    with contextlib.suppress(PluginLoadError):
+                        self._load_entry_point(KINDS[kind], ep)
+
     # ------------------------------------------------------------------ internals
     def _load_entry_points(self, kind: PluginKind, alias: str) -> None:
         for ep in metadata.entry_points(group=kind.group, name=alias):
-            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                raise PluginLoadError(
-                    f"The {kind.name} plugin {alias!r} from {dist} is installed but failed to "
-                    f"import ({ep.value}): {type(exc).__name__}: {exc}. Reinstall it, or install "
-                    "its missing dependency."
-                ) from exc
-            self._register_module(plugin, ep.name, dist)
+            self._load_entry_point(kind, ep)
+        self._collect(kind.name)
+
+    def _load_entry_point(self, kind: PluginKind, ep: metadata.EntryPoint) -> None:
+        dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginLoadError(
+                f"The {kind.name} plugin {ep.name!r} from {dist} is installed but failed to "
+                f"import ({ep.value}): {type(exc).__name__}: {exc}. Reinstall it, or install "
+                "its missing dependency."
+            ) from exc
+        self._register_module(plugin, ep.name, dist)
         self._collect(kind.name)
 
     def _register_module(self, plugin: ModuleType | object, name: str, dist: str) -> None:

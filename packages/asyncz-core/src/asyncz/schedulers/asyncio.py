@@ -152,6 +152,7 @@ class AsyncIOScheduler:
                 return False
             self.event_loop = self._loop_host.attach()
             self.listeners.loop = self.event_loop
+            self.registry.preload("trigger")  # the first due task is not the one to pay
             if "default" not in self.executors:
                 self.add_executor(self.registry.executor_class("asyncio")(), "default")
             if "default" not in self.stores:
@@ -457,7 +458,8 @@ class AsyncIOScheduler:
             if self.listeners.wants(ev.TASK_ADDED):
                 for task in tasks:
                     self.dispatch(TaskEvent(ev.TASK_ADDED, alias, task.id, alias))
-            store_loop.wake()
+            scheduled = [task.next_run_time for task in tasks if task.next_run_time is not None]
+            store_loop.wake_for(min(scheduled, default=None))
         for task, replace_existing in queued:
             if replace_existing:
                 self._write_new_task(task, replace_existing)
@@ -475,7 +477,7 @@ class AsyncIOScheduler:
             code = ev.TASK_MODIFIED
         if self.listeners.wants(code):
             self.dispatch(TaskEvent(code, alias, task.id, alias))
-        store_loop.wake()
+        store_loop.wake_for(task.next_run_time)
 
     def _flush_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -571,7 +573,7 @@ class AsyncIOScheduler:
         store_loop = self.store_loop(alias)
         store_loop.call(store_loop.store.update_task, task)
         self.dispatch(TaskEvent(ev.TASK_MODIFIED, alias, task.id, alias))
-        store_loop.wake()
+        store_loop.wake_for(task.next_run_time)
 
     def reschedule_task(
         self,

@@ -1,9 +1,15 @@
 """One loop per store: find due tasks, advance them, hand runs to the scheduler.
 
-Each store has its own asyncio task and, when its methods may block, its own worker
-thread: the event loop never waits on a store, and a slow store delays only itself.
-A processing pass (due query, trigger arithmetic, writes, next wake-up) runs entirely in
-the worker in one hop; only the resulting submissions come back to the loop.
+A store whose methods may block lives on a ``StoreWorker`` thread of its own, which runs
+its calls and its processing passes (due query, trigger arithmetic, writes, next
+wake-up) and keeps its schedule: the event loop never waits on a store, a slow store
+delays only itself, and a pass starts on time without a hop from the loop. Only the
+resulting submissions come back to the loop. A store that never blocks (memory) is
+processed on the loop itself, by an asyncio task.
+
+The schedule is a deadline: ``wake_for(next_run_time)`` after a write moves it earlier
+when the written task fires sooner (a write never costs a pass by itself); ``wake()``
+(another process changed the store, resume, ``scheduler.wakeup()``) makes it now.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from asyncz.enums import SchedulerState
 from asyncz.exceptions import TaskLookupError
+from asyncz.schedulers.store_worker import StoreWorker
 from asyncz.stores.records import RecordStore, TaskRecord
 
 if TYPE_CHECKING:
@@ -30,6 +38,10 @@ if TYPE_CHECKING:
     from asyncz.tasks.task import Task
 
 T = TypeVar("T")
+
+#: Submissions per hand-off to the loop, and records per first claim of a pass: small, so
+#: the first runs of a large batch start after one small round trip.
+_CHUNK = 64
 
 
 @dataclass(slots=True)
@@ -61,12 +73,13 @@ class StoreLoop:
         self.alias = alias
         self.store = store
         self.logger = logging.getLogger(f"asyncz.stores.{alias}")
-        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        self._worker_thread: threading.Thread | None = None
+        self._worker: StoreWorker | None = None
         if store.blocking_io:
-            self._worker = concurrent.futures.ThreadPoolExecutor(
-                1, thread_name_prefix=f"asyncz-store-{alias}", initializer=self._remember_thread
-            )
+            self._worker = StoreWorker(f"asyncz-store-{alias}", self._due_pass)
+        self._stopped = False
+        #: The loop-side schedule (stores without a worker): next pass, time.monotonic().
+        self._deadline: float | None = None
+        self._deadline_lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
@@ -81,15 +94,13 @@ class StoreLoop:
         self._releases: list[tuple[str, bool]] = []
         self._release_scheduled = False
 
-    def _remember_thread(self) -> None:
-        self._worker_thread = threading.current_thread()
-
     # ------------------------------------------------------------------ store access
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a store call on the store's worker and wait for it (from any thread)."""
-        if self._worker is None or threading.current_thread() is self._worker_thread:
+        worker = self._worker
+        if worker is None or threading.current_thread() is worker.thread:
             return fn(*args)
-        return self._worker.submit(fn, *args).result()
+        return worker.submit(fn, *args).result()
 
     async def acall(self, fn: Callable[..., T], *args: Any) -> T:
         if self._worker is None:
@@ -99,12 +110,14 @@ class StoreLoop:
     # ------------------------------------------------------------------ lifecycle
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         def begin() -> None:
-            self._wake = asyncio.Event()
-            self._task = loop.create_task(self._run(), name=f"asyncz-store-loop-{self.alias}")
+            if self._worker is None:
+                self._wake = asyncio.Event()
+                self._task = loop.create_task(self._run(), name=f"asyncz-store-loop-{self.alias}")
             if self.claims:
                 self._renewer = loop.create_task(
                     self._renew_leases(), name=f"asyncz-lease-renewal-{self.alias}"
                 )
+            self.wake()
 
         _on_loop(loop, begin)
         try:
@@ -119,6 +132,7 @@ class StoreLoop:
             )
 
     def stop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self._stopped = True
         if self._unsubscribe is not None:
             try:
                 self._unsubscribe()
@@ -136,51 +150,45 @@ class StoreLoop:
             self.call(self.store.shutdown)
         finally:
             if self._worker is not None:
-                self._worker.shutdown(wait=True)
+                self._worker.stop()
                 self._worker = None
             if self._lock_file is not None:
                 self._lock_file.close()
                 self._lock_file = None
 
+    # ------------------------------------------------------------------ the schedule
     def wake(self) -> None:
-        loop = self.scheduler.event_loop
-        event = self._wake
-        if event is None or loop is None or loop.is_closed():
-            return
-        _on_loop(loop, event.set)
+        """Process the store now: something changed that the schedule cannot know of."""
+        self._wake_at(time.monotonic())
 
-    # ------------------------------------------------------------------ the loop
-    async def _run(self) -> None:
-        assert self._wake is not None
-        scheduler = self.scheduler
-        while True:
-            await scheduler.wait_until_unpaused()
-            try:
-                if self._inline:
-                    result = await self._advance_inline()
-                else:
-                    result = await self.acall(self.process_pass)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                delay: float | None = scheduler.store_retry_interval
-                self.logger.error(
-                    "Processing store %r failed (%s: %s); retrying in %.1f s",
-                    self.alias,
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-            else:
-                scheduler.submit_runs(self.alias, result)
-                delay = self._delay_until(result.next_wake)
-                if self._held_elsewhere(result):
-                    # Due records exist but another scheduler holds them: back off instead
-                    # of spinning until it commits or its lease ends.
-                    delay = scheduler.claim_retry_interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
-            self._wake.clear()
+    def wake_for(self, next_run_time: datetime | None) -> None:
+        """A task was written that next fires at ``next_run_time``: make sure a pass runs
+        by then (nothing to do for a paused task)."""
+        if next_run_time is not None:
+            delay = (next_run_time - datetime.now(UTC)).total_seconds()
+            self._wake_at(time.monotonic() + max(delay, 0.0))
+
+    def _wake_at(self, deadline: float) -> None:
+        if self._stopped:
+            return
+        if self._worker is not None:
+            self._worker.wake_at(deadline)
+            return
+        with self._deadline_lock:
+            if self._deadline is not None and self._deadline <= deadline:
+                return
+            self._deadline = deadline
+        loop, event = self.scheduler.event_loop, self._wake
+        if event is not None and loop is not None and not loop.is_closed():
+            _on_loop(loop, event.set)
+
+    def _next_delay(self, result: PassResult) -> float | None:
+        """Seconds until the pass after ``result`` (``None``: only when woken)."""
+        if self._held_elsewhere(result):
+            # Due records exist but another scheduler holds them: back off instead of
+            # spinning until it commits or its lease ends.
+            return self.scheduler.claim_retry_interval
+        return self._delay_until(result.next_wake)
 
     def _held_elsewhere(self, result: PassResult) -> bool:
         """The pass claimed nothing, yet a task was already due when it looked."""
@@ -200,6 +208,87 @@ class StoreLoop:
         delay = max((next_wake - datetime.now(UTC)).total_seconds(), 0.0)
         return delay if poll is None else min(delay, poll)
 
+    # ------------------------------------------------------------------ passes
+    def _due_pass(self) -> float | None:
+        """A pass on the worker's thread, when its deadline has come; the delay until the
+        next one. Never raises: a failed pass is retried after ``store_retry_interval``."""
+        scheduler = self.scheduler
+        if self._stopped or scheduler.state != SchedulerState.RUNNING:
+            return None  # resume() and start() wake the store again
+        try:
+            result = self.process_pass()
+        except Exception as exc:
+            self._log_failed_pass(exc)
+            return scheduler.store_retry_interval
+        self._deliver(result)
+        return self._next_delay(result)
+
+    def _deliver(self, result: PassResult) -> None:
+        """Hand a pass's (partial) result to the loop, from the worker's thread."""
+        if not result.submissions and not result.removed:
+            return
+        loop = self.scheduler.event_loop
+        try:
+            if loop is None or loop.is_closed():
+                raise RuntimeError("the scheduler's event loop is closed")
+            loop.call_soon_threadsafe(self._submit, result)
+        except RuntimeError:
+            self._give_back(result)
+
+    def _submit(self, result: PassResult) -> None:
+        """On the loop: start the runs, unless the scheduler stopped meanwhile."""
+        if self._stopped:
+            self._give_back(result)
+        else:
+            self.scheduler.submit_runs(self.alias, result)
+
+    def _give_back(self, result: PassResult) -> None:
+        """Runs that will not start: release the leases of the claimed ones."""
+        for submission in result.submissions:
+            if submission.claimed:
+                self.run_ended(submission.task)
+
+    def _log_failed_pass(self, exc: Exception) -> None:
+        self.logger.error(
+            "Processing store %r failed (%s: %s); retrying in %.1f s",
+            self.alias,
+            type(exc).__name__,
+            exc,
+            self.scheduler.store_retry_interval,
+        )
+
+    async def _run(self) -> None:
+        """The schedule of a store without a worker, on the loop."""
+        assert self._wake is not None
+        scheduler = self.scheduler
+        while True:
+            await scheduler.wait_until_unpaused()
+            with self._deadline_lock:
+                deadline = self._deadline
+            delay = None if deadline is None else deadline - time.monotonic()
+            if delay is None or delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                self._wake.clear()
+                continue  # look at the (possibly moved) deadline again
+            with self._deadline_lock:
+                self._deadline = None
+            try:
+                if self._inline:
+                    result = await self._advance_inline()
+                else:
+                    result = self.process_pass()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._log_failed_pass(exc)
+                next_delay: float | None = scheduler.store_retry_interval
+            else:
+                scheduler.submit_runs(self.alias, result)
+                next_delay = self._next_delay(result)
+            if next_delay is not None:
+                self._wake_at(time.monotonic() + next_delay)
+
     def process_pass(self) -> PassResult:
         """Runs on the store's worker: claim what is due, advance it, report the runs."""
         with self._process_lock() as acquired:
@@ -210,14 +299,16 @@ class StoreLoop:
             return self._advance_due()
 
     def _advance_claimed(self) -> PassResult:
-        """Claim due records under a lease, advance each fire and turn its claim into a
-        run lease in one conditional write (batched: one round trip per chunk), hand the
-        runs over chunk by chunk. See ``RecordStore.claim_records``.
+        """Claim due records under a lease, start their runs, then advance each fire and
+        turn its claim into a run lease (``RecordStore.claim_records``, ``commit_claims``).
 
-        The first claim of a pass asks for one chunk, so the first runs start after one
-        small round trip; later claims ask for ``claim_batch_size``. A pass never outlives
-        a third of the lease: what it has not committed by then goes back unclaimed, so no
-        lease can end before its fire has started.
+        A run starts as soon as its record is claimed: the claim lease already keeps every
+        other scheduler off it, so the commit that follows (one round trip per claimed
+        batch) is off the path from due time to start. The first claim of a pass asks for
+        one chunk, so the first runs start after one small round trip; later claims ask
+        for ``claim_batch_size``. A pass never outlives a third of the lease: what it has
+        not started by then goes back unclaimed, so no lease can end before its fire has
+        started.
         """
         store, scheduler = self.store, self.scheduler
         assert isinstance(store, RecordStore)
@@ -225,40 +316,59 @@ class StoreLoop:
         now = datetime.now(UTC)
         deadline = time.monotonic() + lease.total_seconds() / 3
         result = PassResult(started_at=now)
-        handoff = _Handoff(self, result)
-        limit = min(_Handoff.CHUNK, scheduler.claim_batch_size)
+        limit = min(_CHUNK, scheduler.claim_batch_size)
         while time.monotonic() <= deadline:
             records = store.claim_records(now, limit, owner, now + lease)
             result.claimed += len(records)
-            self._commit_claimed(records, now, deadline, handoff)
+            self._run_claimed(records, now, deadline)
             if len(records) < limit:
                 break
             limit = scheduler.claim_batch_size
         result.next_wake = store.get_next_run_time()
         return result
 
-    def _commit_claimed(
-        self, records: list[TaskRecord], now: datetime, deadline: float, handoff: _Handoff
-    ) -> None:
+    def _run_claimed(self, records: list[TaskRecord], now: datetime, deadline: float) -> None:
+        """Plan the claimed records chunk by chunk, handing each chunk's runs to the loop
+        at once, then commit the batch in one call.
+
+        A commit that fails leaves the fire unrecorded although it has started: if the
+        store answered "not held" (the task was deleted meanwhile) nothing more happens;
+        if the store call failed, the claim leases stay and the fires run once more after
+        ``lease_duration`` (at-least-once, as when a process dies mid-run)."""
         store = self.store
         assert isinstance(store, RecordStore)
         owner, lease = self.scheduler.identity, self.scheduler.lease_duration
-        for start in range(0, len(records), _Handoff.CHUNK):
+        commits: list[tuple[TaskRecord, datetime]] = []
+        started: list[Submission] = []
+        for start in range(0, len(records), _CHUNK):
             if time.monotonic() > deadline:
                 store.release_leases([(r.id, False) for r in records[start:]], owner)
-                return
-            chunk = records[start : start + _Handoff.CHUNK]
-            planned = [p for p in (self._plan_claimed(r, now) for r in chunk) if p is not None]
-            commits = [(record, fire) for record, fire, _ in planned]
+                break
+            chunk: list[Submission] = []
+            for record in records[start : start + _CHUNK]:
+                planned = self._plan_claimed(record, now)
+                if planned is not None:
+                    commits.append((planned[0], planned[1]))
+                    chunk.append(planned[2])
+                    self._hold(planned[2].task, planned[2].finished)
+            self._deliver(PassResult(submissions=chunk))
+            started += chunk
+        if not commits:
+            return
+        try:
             committed = store.commit_claims(commits, owner, datetime.now(UTC) + lease)
-            for (_, _, submission), ok in zip(planned, committed, strict=True):
-                if not ok:
-                    self.logger.warning(
-                        "Lost the lease on task %r before running it", submission.task.id
-                    )
-                    continue
-                self._hold(submission.task, submission.finished)
-                handoff.add(submission)
+        except Exception:
+            for submission in started:
+                self._unhold(submission.task)
+            raise
+        for submission, ok in zip(started, committed, strict=True):
+            if not ok:
+                self._unhold(submission.task)
+                self.logger.warning(
+                    "Task %r started, but its lease was gone when the fire was recorded "
+                    "(was the task deleted meanwhile?)",
+                    submission.task.id,
+                )
 
     def _plan_claimed(
         self, record: TaskRecord, now: datetime
@@ -294,6 +404,13 @@ class StoreLoop:
         with self._held_lock:
             self._held[task.id] = (task, finished)
 
+    def _unhold(self, task: Any) -> None:
+        """Forget a claimed fire without releasing its lease."""
+        with self._held_lock:
+            held = self._held.get(task.id)
+            if held is not None and held[0] is task:
+                del self._held[task.id]
+
     def run_ended(self, task: Any) -> None:
         """A claimed fire finished (or was never started): give its lease back. Releases
         are queued and written in batches, one store call for all that piled up."""
@@ -303,10 +420,17 @@ class StoreLoop:
                 return  # not a claimed fire (e.g. run_task), or already released
             del self._held[task.id]
             self._releases.append((task.id, held[1]))
-            if self._release_scheduled or self._worker is None:
+            if self._release_scheduled:
                 return
             self._release_scheduled = True
-        self._worker.submit(self._flush_releases).add_done_callback(self._log_failure)
+        worker = self._worker
+        if worker is None:  # a store that never blocks: release right here
+            self._flush_releases()
+            return
+        try:
+            worker.submit(self._flush_releases).add_done_callback(self._log_failure)
+        except RuntimeError:  # the store is closing: the leases end by themselves
+            self.logger.info("Store %r closed before %r's lease was released", self.alias, task.id)
 
     def _flush_releases(self) -> None:
         store = self.store
@@ -354,12 +478,15 @@ class StoreLoop:
         """The pass for stores without claims, on the store's worker thread."""
         now = datetime.now(UTC)
         result = PassResult()
-        handoff = _Handoff(self, result)
         for batch in self._due_batches(now):
             for task in batch:
                 submission = self._advance_one(task, now, result)
-                if submission is not None:
-                    handoff.add(submission)
+                if submission is None:
+                    continue
+                result.submissions.append(submission)
+                if len(result.submissions) >= _CHUNK:  # the first runs start at once
+                    self._deliver(PassResult(submissions=result.submissions))
+                    result.submissions = []
         result.next_wake = self.store.get_next_run_time()
         return result
 
@@ -387,7 +514,7 @@ class StoreLoop:
                 if submission is None:
                     continue
                 result.submissions.append(submission)
-                if len(result.submissions) >= _Handoff.CHUNK:
+                if len(result.submissions) >= _CHUNK:
                     chunk = PassResult(submissions=result.submissions)
                     self.scheduler.submit_runs(self.alias, chunk)
                     result.submissions = []
@@ -434,29 +561,6 @@ class StoreLoop:
             yield True
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-
-
-class _Handoff:
-    """Streams submissions to the loop in chunks while a pass goes on, so the first runs
-    of a large batch start at once instead of after the whole batch is written."""
-
-    CHUNK = 64  # submissions per hand-off
-
-    def __init__(self, store_loop: StoreLoop, result: PassResult) -> None:
-        self.store_loop = store_loop
-        self.result = result
-        loop = store_loop.scheduler.event_loop
-        self.loop = loop if store_loop.store.blocking_io else None
-
-    def add(self, submission: Submission) -> None:
-        submissions = self.result.submissions
-        submissions.append(submission)
-        if self.loop is not None and len(submissions) >= self.CHUNK:
-            chunk = PassResult(submissions=list(submissions))
-            submissions.clear()
-            self.loop.call_soon_threadsafe(
-                self.store_loop.scheduler.submit_runs, self.store_loop.alias, chunk
-            )
 
 
 def _next_fire(task: Any, last_run: datetime, now: datetime, timezone: Any) -> datetime | None:

@@ -135,6 +135,22 @@ class RedisStore(RecordStore):
         self._commits = register(_scripts.COMMITS)
         self._releases = register(_scripts.RELEASES)
         self._extend = register(_scripts.EXTEND)
+        self._all_scripts = (
+            self._insert,
+            self._insert_many,
+            self._replace,
+            self._remove,
+            self._quarantine_script,
+            self._restore,
+            self._due,
+            self._remove_all,
+            self._claim,
+            self._commit,
+            self._release,
+            self._commits,
+            self._releases,
+            self._extend,
+        )
 
     @property
     def namespace(self) -> str:  # type: ignore[override]
@@ -163,9 +179,20 @@ class RedisStore(RecordStore):
         self.alias = alias
         try:
             self._client.ping()
+            self._load_scripts()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise self.unavailable(exc) from exc
         super().start(scheduler, alias)
+
+    def _load_scripts(self) -> None:
+        """Load every script into the server now (one round trip), so that no first call
+        of one pays for a refused EVALSHA and a compile: the first claim is on the path
+        from a task's due time to its start. A server restart empties its script cache;
+        redis-py then loads a script again on its next call."""
+        pipe = self._client.pipeline(transaction=False)
+        for script in self._all_scripts:
+            pipe.script_load(script.script)
+        pipe.execute()
 
     def shutdown(self) -> None:
         if self._owns_client:
