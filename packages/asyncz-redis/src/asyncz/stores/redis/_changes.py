@@ -8,7 +8,9 @@ looks at the store once more rather than trust that nothing happened.
 A burst of changes (a thousand tasks added in a loop, a batch of claimed fires committed)
 becomes one call at once and then at most one call per ``COALESCE`` seconds: every wake
 costs each scheduler a pass over the store, and a call per message would keep them all
-busy while the burst lasts.
+busy while the burst lasts. Between two calls the thread does not read: the burst's
+messages pile up in the socket and are taken in one go, so a writer's own listener does
+not wake once per write it makes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ READ_TIMEOUT = 0.1
 
 #: Least time between two calls of the callback.
 COALESCE = 0.05
+
+#: Most messages one read takes (a writer faster than the reader cannot keep it reading).
+_MOST_PER_READ = 10_000
 
 #: Pause between attempts while the server cannot be reached (the client's own retries,
 #: about 2.5 s, come on top of it).
@@ -73,14 +78,17 @@ class ChangeListener:
 
     def _listen(self) -> None:
         lost = False
-        pending = False  # a change arrived that the callback has not been told about
         quiet_until = 0.0  # no call before this (monotonic) time
         while not self._stopping.is_set():
-            wait = READ_TIMEOUT
-            if pending:
-                wait = min(wait, max(0.0, quiet_until - time.monotonic()))
             try:
-                message = self._pubsub.get_message(timeout=wait)
+                arrived = self._read(READ_TIMEOUT)
+                if arrived:
+                    remaining = quiet_until - time.monotonic()
+                    if remaining > 0:
+                        # Too soon after the last call: let the rest of the burst pile up
+                        # unread, then take it in one go, instead of waking per message.
+                        self._stopping.wait(remaining)
+                        self._read(0.0)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if self._stopping.is_set():
                     break
@@ -103,11 +111,19 @@ class ChangeListener:
             if lost:
                 self._logger.info("Change notifications of %s are back", self._channel)
                 lost = False
-            pending = pending or message is not None
-            if pending and time.monotonic() >= quiet_until:
-                pending = False
+            if arrived:
                 quiet_until = time.monotonic() + COALESCE
                 self._notify()
+
+    def _read(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a message, then take every one already there;
+        whether any came."""
+        arrived = False
+        for _ in range(_MOST_PER_READ):
+            if self._pubsub.get_message(timeout=timeout) is None:
+                break
+            arrived, timeout = True, 0.0
+        return arrived
 
     def _notify(self) -> None:
         try:

@@ -5,7 +5,7 @@ result the single-item statement in ``_leases`` would give run one after the oth
 
 * Commits. A commit keeps the lease owner, so every commit of one id in a batch has the
   same outcome, and the last one's values are what stays. On PostgreSQL the batch is one
-  ``UPDATE ... FROM unnest(<four arrays>) ... RETURNING id`` over the last commit of each
+  ``UPDATE ... FROM unnest(<five arrays>) ... RETURNING id`` over the last commit of each
   id. Elsewhere (MySQL/MariaDB have no ``UPDATE ... RETURNING``) an owner-guarded UPDATE
   of the whole batch locks what is still held, a SELECT names it, and one executemany
   writes it. Every statement's text is fixed, so each is compiled once per table.
@@ -74,14 +74,14 @@ def _commit_chunk_unnest(
     owner: str,
     until: int,
 ) -> set[str]:
-    """One statement whose text never changes (four array parameters), so SQLAlchemy
+    """One statement whose text never changes (five array parameters), so SQLAlchemy
     compiles it once per table instead of rendering a VALUES list per batch."""
     parameters = {
         "batch_ids": [record.id for record, _ in commits],
         "batch_payloads": [record.payload for record, _ in commits],
         "batch_runs": [record.run_at_micros for record, _ in commits],
         "batch_fires": [to_micros(fire) for _, fire in commits],
-        "batch_owner": owner,
+        "batch_owners": [owner] * len(commits),
         "batch_until": until,
     }
     return set(connection.execute(_unnest_commit(tasks), parameters).scalars())
@@ -95,15 +95,19 @@ def _unnest_commit(tasks: Table) -> Update:
             bindparam("batch_payloads", type_=ARRAY(LargeBinary)),
             bindparam("batch_runs", type_=ARRAY(BigInteger)),
             bindparam("batch_fires", type_=ARRAY(BigInteger)),
+            bindparam("batch_owners", type_=ARRAY(Text)),
         )
-        .table_valued("id", "payload", "next_run_time", "fire_time")
+        .table_valued("id", "payload", "next_run_time", "fire_time", "owner")
         .render_derived(name="batch")
     )
     return (
         update(tasks)
         .where(
             tasks.c.id == batch.c.id.collate("C"),  # the id column's collation
-            tasks.c.lease_owner == bindparam("batch_owner"),
+            # The owner comes in the batch, so that its test is part of the join: as a
+            # filter on the table, the planner estimates it from statistics taken when
+            # few rows were leased (one row), and joins the batch once per leased row.
+            tasks.c.lease_owner == batch.c.owner,
         )
         .values(
             payload=batch.c.payload,

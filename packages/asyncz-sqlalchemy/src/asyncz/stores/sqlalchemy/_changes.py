@@ -10,7 +10,9 @@ Listener side: a dedicated connection, made the way the engine makes its own (sa
 ``connect_args`` and connect events) but never taken from or returned to its pool, runs
 ``LISTEN <channel>`` in autocommit mode; a daemon thread waits on it with a short timeout
 (so unsubscribing stops it promptly) and calls the scheduler's callback. A burst of changes
-becomes one call at once and then at most one call per ``COALESCE`` seconds.
+becomes one call at once and then at most one call per ``COALESCE`` seconds; between two
+calls the thread does not read, so the burst's notifications are taken in one go instead
+of waking it once each.
 
 A lost connection (server restart, failover) is replaced with growing pauses between
 attempts, with one warning per outage. Notifications sent meanwhile are lost, so the
@@ -46,6 +48,10 @@ READ_TIMEOUT = 0.1
 
 #: Least time between two calls of the callback.
 COALESCE = 0.05
+
+#: Most notifications one read takes (a writer faster than the reader cannot keep it
+#: reading).
+_MOST_PER_READ = 10_000
 
 #: Pauses between attempts to reconnect: the first, doubling up to the last.
 RECONNECT_FIRST_PAUSE = 0.25
@@ -96,11 +102,16 @@ class _PsycopgListening:
         connection.execute(f"LISTEN {_quoted(channel)}")
 
     def wait(self, timeout: float) -> bool:
-        notifies = self._connection.notifies(timeout=timeout, stop_after=1)
-        try:
-            return next(notifies, None) is not None
-        finally:
-            notifies.close()  # releases the connection's lock at once
+        arrived = False
+        for _ in range(_MOST_PER_READ):  # the first waits; the rest take what is there
+            notifies = self._connection.notifies(timeout=timeout, stop_after=1)
+            try:
+                if next(notifies, None) is None:
+                    break
+            finally:
+                notifies.close()  # releases the connection's lock at once
+            arrived, timeout = True, 0.0
+        return arrived
 
     def close(self) -> None:
         self._connection.close()
@@ -239,11 +250,14 @@ class ChangeListener:
                 self._logger.info("%s hears change notifications again", self._who)
                 outage, pause = False, RECONNECT_FIRST_PAUSE
                 pending = True  # what changed while we were away was not announced to us
-            wait = READ_TIMEOUT
-            if pending:
-                wait = min(wait, max(0.0, quiet_until - time.monotonic()))
             try:
-                arrived = self._listening.wait(wait)
+                arrived = self._listening.wait(0.0 if pending else READ_TIMEOUT) or pending
+                remaining = quiet_until - time.monotonic()
+                if arrived and remaining > 0:
+                    # Too soon after the last call: let the rest of the burst pile up
+                    # unread, then take it in one go, instead of waking per notification.
+                    self._stopping.wait(remaining)
+                    self._listening.wait(0.0)
             except Exception as exc:
                 self._close()
                 if self._stopping.is_set():
@@ -252,8 +266,7 @@ class ChangeListener:
                     self._warn_lost(exc)
                     outage = True
                 continue  # reconnect at once: most drops are one connection, not the server
-            pending = pending or arrived
-            if pending and time.monotonic() >= quiet_until:
+            if arrived:
                 pending = False
                 quiet_until = time.monotonic() + COALESCE
                 self._notify()

@@ -42,7 +42,7 @@ from asyncz.stores.records import (
     missing,
     to_micros,
 )
-from asyncz.stores.sqlalchemy import _batch, _leases
+from asyncz.stores.sqlalchemy import _batch, _leases, _writes
 from asyncz.stores.sqlalchemy._changes import (
     ChangeListener,
     announce,
@@ -135,6 +135,9 @@ class SQLAlchemyStore(RecordStore):
             self.engine = build_engine(resolve_url(database), engine_options)
             self._owns_engine = True
         self.url = self.engine.url
+        self._autocommit: Engine | None = None
+        if self.engine.dialect.name == "postgresql":
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.tablename = tablename
         self.namespace = tablename
         self._metadata, self.tasks, self.quarantine = build_tables(tablename)
@@ -182,14 +185,23 @@ class SQLAlchemyStore(RecordStore):
         return f"{type(self).__name__} (alias {self.alias!r})"
 
     # ----------------------------------------------------------------- plumbing
-    def _run(self, work: Callable[[Connection], T]) -> T:
+    def _run(self, work: Callable[[Connection], T], single_statement: bool = False) -> T:
         """Run ``work`` in one transaction. Retry once on a connection lost meanwhile, and
         a few times (with a short pause) when the database rolled the transaction back
         because of a concurrent one (deadlock, serialization failure, busy SQLite): both
-        leave nothing half-done, so running ``work`` again is safe."""
+        leave nothing half-done, so running ``work`` again is safe.
+
+        ``single_statement``: ``work`` runs one statement, which is its own transaction;
+        on PostgreSQL it then runs in autocommit mode, saving the BEGIN and COMMIT round
+        trips (psycopg switches autocommit on the client side, at no cost)."""
         lost_connection_retried = False
+        autocommit = single_statement and self._autocommit is not None
         for conflicts in range(_CONFLICT_RETRIES + 1):
             try:
+                if autocommit:
+                    assert self._autocommit is not None
+                    with self._autocommit.connect() as connection:
+                        return work(connection)
                 with self.engine.begin() as connection:
                     return work(connection)
             except DBAPIError as exc:
@@ -236,20 +248,24 @@ class SQLAlchemyStore(RecordStore):
 
     # ----------------------------------------------------------------- writes
     def insert_record(self, record: TaskRecord) -> None:
+        """One statement, one round trip (see ``_writes``)."""
         _check_id(record.id)
-        values = self._values(record)
+        announces = self.engine.dialect.name == "postgresql"
+        statement = _writes.insert_one(self.tasks, self.quarantine, announces)
+        parameters = _writes.insert_parameters(
+            record.id, record.run_at_micros, record.payload, self.changes_channel
+        )
 
-        def work(connection: Connection) -> None:
-            connection.execute(insert(self.tasks).values(values))
-            self._announce(connection, "insert")  # heard only if nothing below raises
-            held = select(self.quarantine.c.id).where(self.quarantine.c.id == record.id)
-            if connection.execute(held).first() is not None:
-                raise ConflictIdError(record.id, self.alias)
+        def work(connection: Connection) -> bool:
+            result = connection.execute(statement, parameters)
+            return len(result.all()) == 1 if announces else result.rowcount == 1
 
         try:
-            self._run(work)
+            inserted = self._run(work, single_statement=True)
         except IntegrityError:
-            raise ConflictIdError(record.id, self.alias) from None
+            inserted = False
+        if not inserted:
+            raise ConflictIdError(record.id, self.alias)
 
     def insert_records(self, records: Sequence[TaskRecord]) -> None:
         """One transaction (a multi-row INSERT, one quarantine query per 500 ids): all or
