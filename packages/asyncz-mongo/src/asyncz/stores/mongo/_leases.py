@@ -43,13 +43,21 @@ def _micros(moment: datetime) -> Int64:
     return Int64(to_micros(moment))
 
 
-def _no_live_lease(now: Int64) -> Document:
-    return {"$or": [{"lease": {"$exists": False}}, {"lease.until": {"$lt": now}}]}
+#: The smallest int64: ``{"$gte": EARLIEST}`` matches every scheduled run time, never null.
+EARLIEST = Int64(-(2**63))
+
+#: Scheduled (not paused, not quarantined: both have a null run time) documents.
+SCHEDULED: Document = {"next_run_time": {"$gte": EARLIEST}}
+
+#: Ascending run times, for queries that need no tie order: the index still serves them.
+BY_RUN_TIME_ONLY = [("next_run_time", ASCENDING)]
 
 
 def _due(now: Int64) -> Document:
-    # "$ne: None" is implied by "$lte" on MongoDB; spelled out for look-alike servers.
-    return {"next_run_time": {"$ne": None, "$lte": now}}
+    """A closed range on the indexed field and nothing else, so that every server serves
+    it from the index (null, for paused and quarantined documents, is outside any
+    numeric range; ``$ne`` or ``$exists`` beside it made look-alike servers scan)."""
+    return {"next_run_time": {"$gte": EARLIEST, "$lte": now}}
 
 
 def _ended_run_lease(now: Int64) -> Document:
@@ -76,13 +84,7 @@ def claim(
     fires whose runner died first, then due ones earliest first."""
     at = _micros(now)
     ended = [d["_id"] for d in tasks.find({**LIVE, **_ended_run_lease(at)}, _ID_ONLY).limit(limit)]
-    due_filter = {**LIVE, **_due(at), **_no_live_lease(at)}
-    room = limit - len(ended)
-    due = []
-    if room > 0:
-        cursor = tasks.find(due_filter, _ID_ONLY).sort(BY_RUN_TIME).limit(room + len(ended))
-        due = [d["_id"] for d in cursor if d["_id"] not in ended][:room]
-    candidates = ended + due
+    candidates = ended + _free_due(tasks, at, limit - len(ended), set(ended))
     if not candidates:
         return []
     token = uuid.uuid4().hex
@@ -92,6 +94,28 @@ def claim(
     )
     won = {d["_id"]: d for d in tasks.find({"_id": {"$in": candidates}, "lease.token": token})}
     return [won[task_id] for task_id in candidates if task_id in won]
+
+
+def _free_due(tasks: Collection[Document], at: Int64, room: int, skip: set[str]) -> list[str]:
+    """Up to ``room`` ids of due documents without a live lease, earliest first. The query
+    is the due range alone (served by the index); leased documents are passed over here,
+    reading a window twice the room, and a wider one when they filled even that (rare:
+    leased due documents are fires other claims are about to commit)."""
+    window = 2 * room + len(skip)
+    while room > 0:
+        page = list(
+            tasks.find(_due(at), {"_id": 1, "lease.until": 1}).sort(BY_RUN_TIME).limit(window)
+        )
+        free = [d["_id"] for d in page if d["_id"] not in skip and _lease_ended(d, at)]
+        if len(free) >= room or len(page) < window:
+            return free[:room]
+        window *= 2
+    return []
+
+
+def _lease_ended(document: Document, at: Int64) -> bool:
+    until = (document.get("lease") or {}).get("until")
+    return until is None or until < at
 
 
 def commit(

@@ -60,7 +60,7 @@ Document = dict[str, Any]
 
 LIVE = _leases.LIVE
 QUARANTINED: Document = {"quarantine": {"$exists": True}}
-SCHEDULED: Document = {"next_run_time": {"$ne": None}}
+SCHEDULED = _leases.SCHEDULED
 BY_RUN_TIME = _leases.BY_RUN_TIME
 INDEX_NAME = "asyncz_next_run_time"
 
@@ -311,14 +311,13 @@ class MongoDBStore(RecordStore):
     def due_records(self, now: datetime, limit: int | None = None) -> list[TaskRecord]:
         if limit is not None and limit <= 0:
             return []
-        # "$ne: None" is implied by "$lte" on MongoDB; spelled out for look-alike servers.
-        due = {"next_run_time": {"$ne": None, "$lte": Int64(to_micros(now))}}
+        due = {"next_run_time": {"$gte": _leases.EARLIEST, "$lte": Int64(to_micros(now))}}
         cursor = self.tasks.find(due).sort(BY_RUN_TIME).limit(limit or 0)
         return [_record(document) for document in cursor]
 
     @_speaks_to_server
     def earliest_run_time(self) -> datetime | None:
-        first = self.tasks.find_one(SCHEDULED, {"next_run_time": 1}, sort=BY_RUN_TIME)
+        first = self.tasks.find_one(SCHEDULED, {"next_run_time": 1}, sort=_leases.BY_RUN_TIME_ONLY)
         return None if first is None else from_micros(int(first["next_run_time"]))
 
     @_speaks_to_server
