@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from asyncz.schedulers.store_worker import StoreWorker
+from asyncz.schedulers.store_worker import WARM_UP, StoreWorker, first_leg
 
 
 class Passes:
@@ -134,3 +134,9 @@ def test_stop_runs_what_was_queued_then_refuses_calls() -> None:
     assert not worker.thread.is_alive()
     with pytest.raises(RuntimeError, match="stopped"):
         worker.submit(done.append, 99)
+
+
+def test_long_waits_end_early_and_wait_the_rest() -> None:
+    assert first_leg(None) is None
+    assert first_leg(2 * WARM_UP) == 2 * WARM_UP  # short: one wait
+    assert first_leg(1.0) == pytest.approx(1.0 - WARM_UP)

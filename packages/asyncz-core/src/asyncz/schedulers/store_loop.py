@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asyncz.enums import SchedulerState
 from asyncz.exceptions import TaskLookupError
-from asyncz.schedulers.store_worker import StoreWorker
+from asyncz.schedulers.store_worker import StoreWorker, first_leg
 from asyncz.stores.records import RecordStore, TaskRecord
 
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ class StoreLoop:
             delay = None if deadline is None else deadline - time.monotonic()
             if delay is None or delay > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    await asyncio.wait_for(self._wake.wait(), first_leg(delay))
                 self._wake.clear()
                 continue  # look at the (possibly moved) deadline again
             with self._deadline_lock:
@@ -494,13 +494,14 @@ class StoreLoop:
         """Due tasks in bounded batches until none is left. Each batch is advanced before
         the next is asked for, so it never returns a task twice (a task still due after
         advancing is one catching up on many missed fires: it comes again, further on)."""
-        limit = self.scheduler.claim_batch_size
+        limit = min(_CHUNK, self.scheduler.claim_batch_size)  # the first runs start soon
         while True:
             batch = self.store.get_due_batch(now, limit)
             if batch:
                 yield batch
             if len(batch) < limit:
                 return
+            limit = self.scheduler.claim_batch_size
 
     async def _advance_inline(self) -> PassResult:
         """The pass for stores that never block (memory), on the loop itself. It yields to
