@@ -80,6 +80,35 @@ def test_a_claim_batch_costs_four_round_trips(mongo_url: str, collection_name: s
     client.close()
 
 
+def test_taking_over_dead_fires_costs_one_more_update(
+    mongo_url: str, collection_name: str
+) -> None:
+    log = CommandLog()
+    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
+    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
+    store.start(None, "counted")
+    for i in range(6):
+        store.insert_record(TaskRecord(f"t{i}", at(i), b"x"))
+    store.claim_records(at(10), 2, "dead", at(20))
+    fires = [(TaskRecord(f"t{i}", at(1000 + i), b"x"), at(i)) for i in range(2)]
+    assert store.commit_claims(fires, "dead", at(20)) == [True, True]
+    log.names.clear()
+
+    claimed = store.claim_records(at(30), 10, "alive", at(60))
+
+    assert [(r.id, r.lease_fire_time) for r in claimed] == [
+        ("t0", at(0)),
+        ("t1", at(1)),
+        ("t2", None),
+        ("t3", None),
+        ("t4", None),
+        ("t5", None),
+    ]
+    assert log.names == ["find", "find", "update", "update", "find"]
+    store.shutdown()
+    client.close()
+
+
 def test_lease_fields_follow_the_lease(raw: Collection[Document], store: MongoDBStore) -> None:
     store.insert_record(TaskRecord("t", at(0), b"v1"))
     [claimed] = store.claim_records(at(1), 10, "alpha", at(31))

@@ -7,10 +7,10 @@ wrote it. No lease, no ``lease`` field. Every change is a single-document or fil
 multi-document update whose filter re-checks the lease, so two schedulers never both take
 one document.
 
-A claim costs four round trips whatever the batch size: find the fires whose runner died,
-find the due documents, lease them all with one ``update_many`` stamped with a fresh token
-(its filter skips any that another scheduler took in between), and read back exactly the
-documents that carry this token. Batched commits and releases (``commit_many``,
+A claim costs four round trips whatever the batch size (five when fires of a dead runner
+are taken over too): find the fires whose runner died, find the due documents, lease them
+with one ``update_many`` stamped with a fresh token (its filter skips any that another
+scheduler took in between), and read back exactly the documents that carry this token. Batched commits and releases (``commit_many``,
 ``release_many``) are one bulk write each, with the same per-document filters as the single
 ones; a bulk result only counts, so a token or a find says which items took effect.
 """
@@ -64,17 +64,11 @@ def _ended_run_lease(now: Int64) -> Document:
     return {"lease.fire": {"$ne": None}, "lease.until": {"$lt": now}}
 
 
-def claimable(now: datetime) -> Document:
-    """Live documents without a live lease that are due or hold an ended run lease."""
-    at = _micros(now)
-    return {
-        **LIVE,
-        "$or": [
-            {**_due(at), "lease": {"$exists": False}},
-            {**_due(at), "lease.until": {"$lt": at}},
-            _ended_run_lease(at),
-        ],
-    }
+def _free_due_filter(at: Int64) -> Document:
+    """Due, and any lease on it has ended (``$not`` also matches a document without one).
+    No ``$or``: beside an ``_id`` clause every server then finds the documents by ``_id``
+    (a top-level ``$or`` made look-alike servers scan the collection per claim)."""
+    return {**LIVE, **_due(at), "lease.until": {"$not": {"$gte": at}}}
 
 
 def claim(
@@ -84,14 +78,18 @@ def claim(
     fires whose runner died first, then due ones earliest first."""
     at = _micros(now)
     ended = [d["_id"] for d in tasks.find({**LIVE, **_ended_run_lease(at)}, _ID_ONLY).limit(limit)]
-    candidates = ended + _free_due(tasks, at, limit - len(ended), set(ended))
-    if not candidates:
+    due = _free_due(tasks, at, limit - len(ended), set(ended))
+    if not ended and not due:
         return []
     token = uuid.uuid4().hex
-    tasks.update_many(
-        {"_id": {"$in": candidates}, **claimable(now)},
-        {"$set": {"lease.owner": owner, "lease.until": _micros(until), "lease.token": token}},
-    )
+    lease = {"$set": {"lease.owner": owner, "lease.until": _micros(until), "lease.token": token}}
+    # Each filter re-checks what made the document claimable, so one another scheduler
+    # took since the find is skipped.
+    if ended:
+        tasks.update_many({"_id": {"$in": ended}, **LIVE, **_ended_run_lease(at)}, lease)
+    if due:
+        tasks.update_many({"_id": {"$in": due}, **_free_due_filter(at)}, lease)
+    candidates = ended + due
     won = {d["_id"]: d for d in tasks.find({"_id": {"$in": candidates}, "lease.token": token})}
     return [won[task_id] for task_id in candidates if task_id in won]
 
