@@ -80,9 +80,7 @@ def test_a_claim_batch_costs_four_round_trips(mongo_url: str, collection_name: s
     client.close()
 
 
-def test_taking_over_dead_fires_costs_one_more_update(
-    mongo_url: str, collection_name: str
-) -> None:
+def test_taking_over_dead_fires_costs_one_more_update(mongo_url: str, collection_name: str) -> None:
     log = CommandLog()
     client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
     store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
