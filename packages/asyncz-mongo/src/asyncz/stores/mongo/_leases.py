@@ -11,9 +11,9 @@ A claim costs four round trips whatever the batch size (five when fires of a dea
 are taken over too): find the fires whose runner died, find the due documents, lease them
 with one ``update_many`` stamped with a fresh token (its filter skips any that another
 scheduler took in between), and read back exactly the documents that carry this token.
-Batched commits and releases (``commit_many``,
-``release_many``) are one bulk write each, with the same per-document filters as the single
-ones; a bulk result only counts, so a token or a find says which items took effect.
+Batched commits and releases (``commit_many``, ``release_many``) are one bulk write each,
+with the same per-document filters as the single ones; a bulk result only counts, so a
+token or a find says which items took effect.
 """
 
 from __future__ import annotations
