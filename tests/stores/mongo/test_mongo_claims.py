@@ -64,11 +64,20 @@ def store(mongo_url: str, collection_name: str) -> Iterator[MongoDBStore]:
     opened.shutdown()
 
 
-def test_a_claim_batch_costs_four_round_trips(mongo_url: str, collection_name: str) -> None:
+@pytest.fixture
+def counted(mongo_url: str, collection_name: str) -> Iterator[tuple[MongoDBStore, CommandLog]]:
+    """A started store whose client logs the commands it sends."""
     log = CommandLog()
     client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
     store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
     store.start(None, "counted")
+    yield store, log
+    store.shutdown()
+    client.close()
+
+
+def test_a_claim_batch_costs_four_round_trips(counted: tuple[MongoDBStore, CommandLog]) -> None:
+    store, log = counted
     for i in range(40):
         store.insert_record(TaskRecord(f"t{i:02d}", at(i), b"x"))
     for size in (3, 30):
@@ -76,15 +85,12 @@ def test_a_claim_batch_costs_four_round_trips(mongo_url: str, collection_name: s
         batch = store.claim_records(at(100), size, f"owner-{size}", at(130))
         assert len(batch) == size
         assert log.names == ["find", "find", "update", "find"]
-    store.shutdown()
-    client.close()
 
 
-def test_taking_over_dead_fires_costs_one_more_update(mongo_url: str, collection_name: str) -> None:
-    log = CommandLog()
-    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
-    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
-    store.start(None, "counted")
+def test_taking_over_dead_fires_costs_one_more_update(
+    counted: tuple[MongoDBStore, CommandLog],
+) -> None:
+    store, log = counted
     for i in range(6):
         store.insert_record(TaskRecord(f"t{i}", at(i), b"x"))
     store.claim_records(at(10), 2, "dead", at(20))
@@ -103,8 +109,6 @@ def test_taking_over_dead_fires_costs_one_more_update(mongo_url: str, collection
         ("t5", None),
     ]
     assert log.names == ["find", "find", "update", "update", "find"]
-    store.shutdown()
-    client.close()
 
 
 def test_lease_fields_follow_the_lease(raw: Collection[Document], store: MongoDBStore) -> None:
@@ -176,12 +180,9 @@ def test_claims_skip_what_others_hold_and_exact_times(store: MongoDBStore) -> No
 
 
 def test_batched_commits_and_releases_cost_few_round_trips(
-    mongo_url: str, collection_name: str
+    counted: tuple[MongoDBStore, CommandLog],
 ) -> None:
-    log = CommandLog()
-    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[log])
-    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
-    store.start(None, "counted")
+    store, log = counted
     for i in range(51):
         store.insert_record(TaskRecord(f"t{i:02d}", at(i), b"x"))
     store.claim_records(at(100), 50, "alpha", at(130))  # t50 stays unleased
@@ -207,8 +208,6 @@ def test_batched_commits_and_releases_cost_few_round_trips(
     assert store.fetch_record("t00") is None and store.fetch_record("t50") is not None
     claimed = store.claim_records(at(300), 60, "beta", at(330))
     assert [r.id for r in claimed] == ["t50"] + [f"t{i:02d}" for i in range(1, 51, 2)]
-    store.shutdown()
-    client.close()
 
 
 class DeletesAfterTheFirstFind(CommandLog):
