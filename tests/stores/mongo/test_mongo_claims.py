@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -210,31 +210,81 @@ def test_batched_commits_and_releases_cost_few_round_trips(
     assert [r.id for r in claimed] == ["t50"] + [f"t{i:02d}" for i in range(1, 51, 2)]
 
 
-class DeletesAfterTheFirstFind(CommandLog):
-    """Deletes one task right after the first find succeeds: a user's delete landing
-    between a batched release's find and its bulk write."""
+class ActsAfterFinds(CommandLog):
+    """Runs ``actions[n]`` right after the client's n-th find (from 1) succeeds: another
+    scheduler's or a user's write landing between two steps of a claim or a release."""
 
-    def __init__(self, raw: Collection[Document], task_id: str) -> None:
+    def __init__(self, actions: dict[int, Callable[[], object]]) -> None:
         super().__init__()
-        self.raw, self.task_id, self.armed = raw, task_id, True
+        self.actions, self.finds = actions, 0
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        if self.armed and event.command_name == "find":
-            self.armed = False
-            self.raw.delete_one({"_id": self.task_id})
+        if event.command_name == "find":
+            self.finds += 1
+            action = self.actions.get(self.finds)
+            if action is not None:
+                action()
+
+
+def test_a_claim_skips_what_changed_since_its_finds(
+    mongo_url: str, collection_name: str, raw: Collection[Document]
+) -> None:
+    def lease_to_another(task_id: str) -> None:
+        held = {"lease.owner": "other", "lease.until": to_micros(at(100)), "lease.token": "t"}
+        raw.update_one({"_id": task_id}, {"$set": held})
+
+    race = ActsAfterFinds({})
+    client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[race])
+    store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
+    store.start(None, "raced")
+    for i in range(6):
+        store.insert_record(TaskRecord(f"t{i}", at(i), b"x"))
+    store.claim_records(at(10), 2, "dead", at(20))
+    fires = [(TaskRecord(f"t{i}", at(1000 + i), b"x"), at(i)) for i in range(2)]
+    store.commit_claims(fires, "dead", at(20))
+    race.finds = 0
+
+    def after_the_due_find() -> None:  # one due task leased by another, one run and advanced
+        lease_to_another("t3")
+        raw.update_one({"_id": "t4"}, {"$set": {"next_run_time": to_micros(at(500))}})
+
+    race.actions = {
+        1: lambda: lease_to_another("t0"),  # a dead fire, taken over by another scheduler
+        2: after_the_due_find,
+    }
+
+    claimed = store.claim_records(at(30), 10, "alive", at(60))
+
+    assert [(r.id, r.lease_fire_time) for r in claimed] == [
+        ("t1", at(1)),
+        ("t2", None),
+        ("t5", None),
+    ]
+    assert raw.find_one({"_id": "t0"}, {"lease.owner": 1}) == {
+        "_id": "t0",
+        "lease": {"owner": "other"},
+    }
+    assert raw.find_one({"_id": "t3"}, {"lease.owner": 1}) == {
+        "_id": "t3",
+        "lease": {"owner": "other"},
+    }
+    assert "lease" not in (raw.find_one({"_id": "t4"}) or {})
+    store.shutdown()
+    client.close()
 
 
 def test_a_release_racing_a_delete_is_read_back(
     mongo_url: str, collection_name: str, raw: Collection[Document]
 ) -> None:
-    race = DeletesAfterTheFirstFind(raw, "b")
+    race = ActsAfterFinds({})
     client: MongoClient[Document] = MongoClient(mongo_url, event_listeners=[race])
     store = MongoDBStore(client=client, database=DATABASE, collection=collection_name)
     store.start(None, "raced")
     for task_id in ("a", "b", "c"):
         store.insert_record(TaskRecord(task_id, at(0), b"x"))
     store.claim_records(at(1), 10, "alpha", at(30))
-    race.armed, race.names = True, []
+    race.names, race.finds = [], 0
+    race.actions = {1: lambda: raw.delete_one({"_id": "b"})}  # a user's delete, mid-release
 
     released = store.release_leases([("a", False), ("b", False), ("c", True)], "alpha")
 

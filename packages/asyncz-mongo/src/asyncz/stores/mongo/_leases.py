@@ -62,7 +62,8 @@ def _due(now: Int64) -> Document:
 
 
 def _ended_run_lease(now: Int64) -> Document:
-    return {"lease.fire": {"$ne": None}, "lease.until": {"$lt": now}}
+    """Live documents whose run lease has ended: fires of a scheduler that died."""
+    return {**LIVE, "lease.fire": {"$ne": None}, "lease.until": {"$lt": now}}
 
 
 def _free_due_filter(at: Int64) -> Document:
@@ -78,7 +79,7 @@ def claim(
     """Lease up to ``limit`` claimable documents to ``owner``; returns the ones it won:
     fires whose runner died first, then due ones earliest first."""
     at = _micros(now)
-    ended = [d["_id"] for d in tasks.find({**LIVE, **_ended_run_lease(at)}, _ID_ONLY).limit(limit)]
+    ended = [d["_id"] for d in tasks.find(_ended_run_lease(at), _ID_ONLY).limit(limit)]
     due = _free_due(tasks, at, limit - len(ended), set(ended))
     if not ended and not due:
         return []
@@ -87,7 +88,7 @@ def claim(
     # Each filter re-checks what made the document claimable, so one another scheduler
     # took since the find is skipped.
     if ended:
-        tasks.update_many({"_id": {"$in": ended}, **LIVE, **_ended_run_lease(at)}, lease)
+        tasks.update_many({"_id": {"$in": ended}, **_ended_run_lease(at)}, lease)
     if due:
         tasks.update_many({"_id": {"$in": due}, **_free_due_filter(at)}, lease)
     candidates = ended + due
